@@ -1,0 +1,20 @@
+"""A replica Shopify storefront for tests and ``pricewatch demo``.
+
+:class:`ReplicaShop` serves the real storefront JSON formats (``/products.json``,
+``/collections/<handle>/products.json``, ``/products/<handle>.js``) on 127.0.0.1 from made-up
+New Balance 2002R fixture data (see :mod:`pricewatch.replica.catalog`), lets a test change
+prices and stock while it runs, and misbehaves on demand. Standard library only.
+"""
+
+from pricewatch.replica.catalog import load_catalog, make_product, public_product, to_ajax
+from pricewatch.replica.server import COLLECTIONS, MODES, ReplicaShop
+
+__all__ = [
+    "COLLECTIONS",
+    "MODES",
+    "ReplicaShop",
+    "load_catalog",
+    "make_product",
+    "public_product",
+    "to_ajax",
+]
