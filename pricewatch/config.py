@@ -1,0 +1,328 @@
+"""Settings, read once into frozen dataclasses.
+
+Where settings come from, first match wins:
+- the config file: ``--config PATH``, else env ``PRICEWATCH_CONFIG``, else ``./pricewatch.toml``,
+  else the default config shipped in the package (real Shopify shops);
+- the database: ``--db PATH``, else env ``PRICEWATCH_DB``, else ``db`` in the config file
+  (relative to that file), else ``data/pricewatch.db`` in the working directory.
+
+This module is the only place that reads the environment; everything else gets a `Config`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pricewatch.prices import is_valid_currency
+from pricewatch.sizes import SIZE_SYSTEMS
+
+PLATFORMS = ("shopify",)
+DEFAULT_DB = Path("data") / "pricewatch.db"
+DEFAULT_CONFIG_NAME = "pricewatch.toml"
+# A browser-like UA gets the same JSON as everyone else; the contact URL says who we are.
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36 pricewatch-2002r/0.1 (+https://github.com/pricewatch-2002r)"
+)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class ShopConfig:
+    name: str
+    platform: str
+    url: str
+    currency: str
+    collection: str | None = None
+    enabled: bool = True
+    # What a bare size number means at this shop ("9" is UK 9 at a UK shop).
+    size_system: str = "us"
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    user_agent: str = DEFAULT_USER_AGENT
+    obey_robots: bool = True
+    autothrottle: bool = True
+    # Shopify throttles clients that poll every few seconds; 1.5 s between pages is polite.
+    download_delay: float = 1.5
+    timeout: float = 30.0
+    retries: int = 3
+    # First retry waits this many seconds, then twice as long each time (plus jitter).
+    backoff: float = 2.0
+    # A Retry-After longer than this fails the page instead of stalling the crawl.
+    max_retry_after: float = 120.0
+    max_pages: int = 40
+    # Seconds a whole crawl may take before its child process is stopped.
+    time_limit: float = 900.0
+    # Successful crawls a variant may be missing from before it is treated as gone.
+    missing_after: int = 3
+
+
+@dataclass(frozen=True)
+class Config:
+    shops: tuple[ShopConfig, ...]
+    db_path: Path = DEFAULT_DB
+    crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    source: str = "<defaults>"
+
+    def shop(self, name: str) -> ShopConfig:
+        for shop in self.shops:
+            if shop.name.casefold() == name.casefold():
+                return shop
+        known = ", ".join(s.name for s in self.shops) or "none"
+        raise ConfigError(f"no shop named {name!r} in {self.source} (known: {known})")
+
+    def select_shops(self, names: tuple[str, ...] | list[str] = ()) -> tuple[ShopConfig, ...]:
+        """The named shops (enabled or not), or every enabled shop when no name is given."""
+        if names:
+            return tuple(self.shop(n) for n in names)
+        return tuple(s for s in self.shops if s.enabled)
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> str:
+        """Serialised for a crawl child process, which reads it back with `from_json`."""
+        data = dataclasses.asdict(self)
+        data["db_path"] = str(self.db_path)
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        data = json.loads(text)
+        return cls(
+            shops=tuple(ShopConfig(**s) for s in data["shops"]),
+            db_path=Path(data["db_path"]),
+            crawl=CrawlConfig(**data["crawl"]),
+            source=data["source"],
+        )
+
+
+def packaged_config(name: str) -> str:
+    """Text of a config shipped in the package: "default" (real shops) or "demo"."""
+    return (resources.files("pricewatch") / "configs" / f"{name}.toml").read_text("utf-8")
+
+
+def find_config_file(explicit: str | Path | None, env: Mapping[str, str]) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if env.get("PRICEWATCH_CONFIG"):
+        return Path(env["PRICEWATCH_CONFIG"])
+    local = Path.cwd() / DEFAULT_CONFIG_NAME
+    return local if local.exists() else None
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    db: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Read the config once, from the first source that applies (see the module docstring)."""
+    env = os.environ if env is None else env
+    config_file = find_config_file(path, env)
+    if config_file is None:
+        config = parse_config(packaged_config("default"), source="<packaged default config>")
+    else:
+        try:
+            text = config_file.read_text("utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc.strerror}") from exc
+        config = parse_config(text, source=str(config_file), base_dir=config_file.parent)
+    if db:
+        config = config.replace(db_path=Path(db))
+    elif env.get("PRICEWATCH_DB"):
+        config = config.replace(db_path=Path(env["PRICEWATCH_DB"]))
+    return config
+
+
+def resolve_db_path(db: str | Path | None, env: Mapping[str, str] | None = None) -> Path:
+    """The database path for commands that need no shops (history, colorways)."""
+    env = os.environ if env is None else env
+    if db:
+        return Path(db)
+    if env.get("PRICEWATCH_DB"):
+        return Path(env["PRICEWATCH_DB"])
+    config_file = find_config_file(None, env)
+    if config_file is not None and config_file.exists():
+        try:
+            return load_config(config_file, env={}).db_path
+        except ConfigError:
+            pass  # a broken config must not stop read-only commands; `crawl` reports it
+    return DEFAULT_DB
+
+
+def parse_config(text: str, *, source: str = "<string>", base_dir: Path | None = None) -> Config:
+    """Parse and validate TOML config text; errors name the file and line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    locate = _Locator(text, source)
+
+    unknown = set(data) - {"db", "crawl", "shops", "telegram", "schedule"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(f"{locate.key(key)}: unknown setting {key!r}")
+
+    crawl = _parse_crawl(data.get("crawl", {}), locate)
+    raw_shops = data.get("shops", [])
+    if not isinstance(raw_shops, list):
+        raise ConfigError(f"{locate.key('shops')}: shops must be an array of tables: [[shops]]")
+    shops: list[ShopConfig] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_shops):
+        shop = _parse_shop(raw, index, locate)
+        folded = shop.name.casefold()
+        if folded in seen:
+            raise ConfigError(
+                f"{locate.in_shop(index, 'name')}: duplicate shop name {shop.name!r} "
+                f"(first defined at line {locate.shop_line(seen[folded])})"
+            )
+        seen[folded] = index
+        shops.append(shop)
+
+    db_path = DEFAULT_DB
+    if "db" in data:
+        if not isinstance(data["db"], str) or not data["db"]:
+            raise ConfigError(f"{locate.key('db')}: db must be a file path")
+        db_path = Path(data["db"])
+        if base_dir is not None and not db_path.is_absolute():
+            db_path = base_dir / db_path
+    return Config(shops=tuple(shops), db_path=db_path, crawl=crawl, source=source)
+
+
+_SHOP_KEYS = {f.name for f in dataclasses.fields(ShopConfig)}
+
+
+def _parse_shop(raw: Any, index: int, locate: _Locator) -> ShopConfig:
+    where = locate.shop(index)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: each [[shops]] entry must be a table")
+    unknown = set(raw) - _SHOP_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(f"{locate.in_shop(index, key)}: unknown shop setting {key!r}")
+    for key in ("name", "platform", "url", "currency"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise ConfigError(f"{where}: shop setting {key!r} is required (a non-empty string)")
+    name = raw["name"].strip()
+    if raw["platform"] not in PLATFORMS:
+        raise ConfigError(
+            f"{locate.in_shop(index, 'platform')}: shop {name!r} has unknown platform "
+            f"{raw['platform']!r} (known: {', '.join(PLATFORMS)})"
+        )
+    url = raw["url"].strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise ConfigError(
+            f"{locate.in_shop(index, 'url')}: shop {name!r} has a bad url {raw['url']!r} "
+            "(expected a base URL like https://kith.com)"
+        )
+    currency = raw["currency"].strip().upper()
+    if not is_valid_currency(currency):
+        raise ConfigError(
+            f"{locate.in_shop(index, 'currency')}: shop {name!r} has a bad currency "
+            f"{raw['currency']!r} (expected an ISO code like USD)"
+        )
+    collection = raw.get("collection")
+    if collection is not None and (
+        not isinstance(collection, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", collection)
+    ):
+        raise ConfigError(
+            f"{locate.in_shop(index, 'collection')}: shop {name!r} has a bad collection "
+            f"{collection!r} (expected a collection handle like 'new-balance')"
+        )
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{locate.in_shop(index, 'enabled')}: enabled must be true or false")
+    size_system = raw.get("size_system", "us")
+    if size_system not in SIZE_SYSTEMS:
+        raise ConfigError(
+            f"{locate.in_shop(index, 'size_system')}: shop {name!r} has unknown size_system "
+            f"{size_system!r} (known: {', '.join(SIZE_SYSTEMS)})"
+        )
+    return ShopConfig(
+        name=name,
+        platform=raw["platform"],
+        url=url,
+        currency=currency,
+        collection=collection,
+        enabled=enabled,
+        size_system=size_system,
+    )
+
+
+def _parse_crawl(raw: Any, locate: _Locator) -> CrawlConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{locate.key('crawl')}: [crawl] must be a table")
+    defaults = CrawlConfig()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not hasattr(defaults, key):
+            raise ConfigError(f"{locate.key(key)}: unknown [crawl] setting {key!r}")
+        expected = type(getattr(defaults, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(
+                f"{locate.key(key)}: [crawl] {key} must be a {expected.__name__}, got {value!r}"
+            )
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            raise ConfigError(f"{locate.key(key)}: [crawl] {key} must not be negative")
+        values[key] = value
+    return dataclasses.replace(defaults, **values)
+
+
+class _Locator:
+    """Finds the line a setting came from, so errors can say "pricewatch.toml:12"."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.source = source
+        self.lines = text.splitlines()
+        self.shop_starts = [
+            i for i, line in enumerate(self.lines) if line.strip().startswith("[[shops]]")
+        ]
+
+    def _at(self, line_index: int | None) -> str:
+        return f"{self.source}:{line_index + 1}" if line_index is not None else self.source
+
+    def key(self, key: str) -> str:
+        pattern = re.compile(rf"^\s*(\[+\s*)?{re.escape(key)}\b")
+        for i, line in enumerate(self.lines):
+            if pattern.match(line):
+                return self._at(i)
+        return self.source
+
+    def shop_line(self, index: int) -> int:
+        return self.shop_starts[index] + 1 if index < len(self.shop_starts) else 0
+
+    def shop(self, index: int) -> str:
+        if index < len(self.shop_starts):
+            return self._at(self.shop_starts[index])
+        return f"{self.source} (shop #{index + 1})"
+
+    def in_shop(self, index: int, key: str) -> str:
+        if index >= len(self.shop_starts):
+            return self.shop(index)
+        start = self.shop_starts[index]
+        end = self.shop_starts[index + 1] if index + 1 < len(self.shop_starts) else len(self.lines)
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for i in range(start, end):
+            if pattern.match(self.lines[i]):
+                return self._at(i)
+        return self._at(start)

@@ -1,0 +1,58 @@
+"""The typed values that travel from a spider to the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Stock(StrEnum):
+    """Three states: *unknown* is never reported as sold out."""
+
+    IN_STOCK = "in_stock"
+    SOLD_OUT = "sold_out"
+    UNKNOWN = "unknown"
+
+
+class CrawlStatus(StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"  # some pages failed: what was seen is not the whole shop
+    FAILED = "failed"
+    BLOCKED = "blocked"  # a 200 that was a captcha / throttle page, not data
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One variant (a colorway in one size) as one shop lists it, parsed and validated."""
+
+    shop: str
+    product_id: str
+    variant_id: str
+    style_code: str
+    family: str
+    title: str
+    url: str
+    size_label: str
+    size_us: float | None
+    price: Decimal
+    currency: str
+    stock: Stock
+    compare_at: Decimal | None = None
+    colorway_name: str | None = None
+    image: str | None = None
+    handle: str | None = None
+    width: str | None = None
+    sku: str | None = None
+    gtin: str | None = None
+
+
+@dataclass(frozen=True)
+class VariantState:
+    """What history records: a new history row is written only when this changes."""
+
+    price: Decimal
+    compare_at: Decimal | None
+    currency: str
+    stock: Stock

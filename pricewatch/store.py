@@ -1,0 +1,488 @@
+"""The SQLite database (through sqlite-utils): schema, migrations, and the crawl write path.
+
+Layout (see README "Data model"):
+- ``shops``, ``colorways`` (one row per style code, shared by every shop), ``products`` (a
+  colorway at a shop), ``variants`` (a product in one size, with its *current* state);
+- ``history``: one row per change of (price, compare-at price, currency, stock) of a variant,
+  with ``first_seen``/``last_seen``, so a year of half-hourly crawls grows with changes only;
+- ``crawls``: one row per crawl of one shop, with status, counts and error.
+
+Prices are stored exactly, as integer minor units (cents) next to their currency.
+Every write happens inside one ``BEGIN IMMEDIATE`` transaction per crawl: a crash leaves either
+the whole crawl or none of it, and readers (the bot) keep reading thanks to WAL mode.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from pricewatch.models import CrawlStatus, Listing, Stock, VariantState
+from pricewatch.prices import from_minor, to_minor
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000
+
+
+class StoreError(Exception):
+    """The database cannot be used as asked (too new, not a pricewatch database, ...)."""
+
+
+def utc_now() -> str:
+    """Timestamps are ISO 8601 UTC text: sortable, readable, and exact."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class CrawlCounts:
+    pages: int = 0
+    items: int = 0  # listings the spider yielded
+    dropped: int = 0  # listings the validation refused
+    products: int = 0
+    variants: int = 0
+    changes: int = 0  # history rows written
+    new_variants: int = 0
+    missing: int = 0  # known variants absent from this crawl
+
+
+@dataclass(frozen=True)
+class VariantChange:
+    """A variant whose state differs from what was stored before this crawl."""
+
+    variant_id: int
+    style_code: str
+    size_us: float | None
+    old: VariantState | None  # None: first time this variant is seen
+    new: VariantState
+
+
+@dataclass
+class ApplyResult:
+    products: int = 0
+    variants: int = 0
+    new_variants: int = 0
+    missing: int = 0
+    changes: list[VariantChange] = field(default_factory=list)
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db.table("shops").create(
+        {
+            "id": int,
+            "name": str,
+            "platform": str,
+            "url": str,
+            "currency": str,
+            "first_seen": str,
+        },
+        pk="id",
+        not_null={"name", "platform", "url", "currency"},
+    )
+    db.table("shops").create_index(["name"], unique=True)
+    db.table("colorways").create(
+        {"style_code": str, "name": str, "family": str, "first_seen": str},
+        pk="style_code",
+        not_null={"family"},
+    )
+    db.table("products").create(
+        {
+            "id": int,
+            "shop_id": int,
+            "shop_product_id": str,
+            "style_code": str,
+            "title": str,
+            "url": str,
+            "handle": str,
+            "colorway_name": str,
+            "image": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="id",
+        foreign_keys=[("shop_id", "shops", "id"), ("style_code", "colorways", "style_code")],
+        not_null={"shop_id", "shop_product_id", "style_code", "title", "url"},
+    )
+    db.table("products").create_index(["shop_id", "shop_product_id"], unique=True)
+    db.table("products").create_index(["style_code"])
+    db.table("variants").create(
+        {
+            "id": int,
+            "shop_id": int,
+            "product_id": int,
+            "shop_variant_id": str,
+            "style_code": str,
+            "size_label": str,
+            "size_us": float,
+            "width": str,
+            "sku": str,
+            "gtin": str,
+            "currency": str,
+            "price_minor": int,
+            "compare_at_minor": int,
+            "stock": str,
+            "history_id": int,
+            "first_seen": str,
+            "last_seen": str,
+            "last_crawl_id": int,
+            "misses": int,
+        },
+        pk="id",
+        foreign_keys=[("shop_id", "shops", "id"), ("product_id", "products", "id")],
+        not_null={"shop_id", "product_id", "shop_variant_id", "style_code", "size_label"},
+        defaults={"misses": 0},
+    )
+    db.table("variants").create_index(["shop_id", "shop_variant_id"], unique=True)
+    db.table("variants").create_index(["style_code", "size_us"])
+    db.table("variants").create_index(["product_id"])
+    db.table("crawls").create(
+        {
+            "id": int,
+            "shop_id": int,
+            "started": str,
+            "finished": str,
+            "status": str,
+            "pages": int,
+            "items": int,
+            "dropped": int,
+            "products": int,
+            "variants": int,
+            "changes": int,
+            "new_variants": int,
+            "missing": int,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("shop_id", "shops", "id")],
+        not_null={"shop_id", "started", "status"},
+    )
+    db.table("crawls").create_index(["shop_id", "id"])
+    db.table("history").create(
+        {
+            "id": int,
+            "variant_id": int,
+            "crawl_id": int,
+            "price_minor": int,
+            "compare_at_minor": int,
+            "currency": str,
+            "stock": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="id",
+        foreign_keys=[("variant_id", "variants", "id"), ("crawl_id", "crawls", "id")],
+        not_null={"variant_id", "crawl_id", "price_minor", "currency", "stock", "first_seen"},
+    )
+    db.table("history").create_index(["variant_id", "first_seen"])
+
+
+# Each entry moves the schema from version i to i + 1. Append; never edit a released one.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+
+
+class Store:
+    """The pricewatch database. Open one per process; it is not shared between threads."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(f"no database at {self.path} (run `pricewatch crawl` first)")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self.db.enable_wal()
+            # WAL is safe with NORMAL: a power loss may drop the last commit, never corrupt.
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"database {self.path} has schema version {current}, newer than this "
+                f"pricewatch understands ({len(MIGRATIONS)}): upgrade pricewatch"
+            )
+        if current == 0 and self.db.table_names():
+            raise StoreError(f"{self.path} is an SQLite database, but not a pricewatch one")
+        for version in range(current, len(MIGRATIONS)):
+            with self.write():
+                MIGRATIONS[version](self.db)
+                self.db.execute(f"PRAGMA user_version = {version + 1}")
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction. IMMEDIATE takes the write lock up front, so two writers
+        wait for each other (busy timeout) instead of failing on a lock upgrade."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.conn.rollback()
+            raise
+        else:
+            self.db.conn.commit()
+
+    # -- crawls -------------------------------------------------------------------------
+
+    def ensure_shop(self, name: str, platform: str, url: str, currency: str) -> int:
+        row = self.db.execute("SELECT id FROM shops WHERE name = ?", [name]).fetchone()
+        if row:
+            self.db.execute(
+                "UPDATE shops SET platform = ?, url = ?, currency = ? WHERE id = ?",
+                [platform, url, currency, row[0]],
+            )
+            return int(row[0])
+        cursor = self.db.execute(
+            "INSERT INTO shops (name, platform, url, currency, first_seen) VALUES (?, ?, ?, ?, ?)",
+            [name, platform, url, currency, utc_now()],
+        )
+        return int(cursor.lastrowid or 0)
+
+    def start_crawl(self, name: str, platform: str, url: str, currency: str) -> int:
+        """Record a crawl as running. A crawl left running by a crash is closed as failed."""
+        with self.write():
+            shop_id = self.ensure_shop(name, platform, url, currency)
+            self.db.execute(
+                "UPDATE crawls SET status = ?, finished = ?, error = ? "
+                "WHERE shop_id = ? AND status = ?",
+                [CrawlStatus.FAILED, utc_now(), "interrupted", shop_id, CrawlStatus.RUNNING],
+            )
+            cursor = self.db.execute(
+                "INSERT INTO crawls (shop_id, started, status) VALUES (?, ?, ?)",
+                [shop_id, utc_now(), CrawlStatus.RUNNING],
+            )
+            return int(cursor.lastrowid or 0)
+
+    def finish_crawl(
+        self,
+        crawl_id: int,
+        status: CrawlStatus,
+        counts: CrawlCounts,
+        error: str | None = None,
+        listings: Sequence[Listing] = (),
+    ) -> ApplyResult:
+        """Close a crawl. Only an ``ok`` crawl changes what is known about the shop: any other
+        status records the attempt and leaves every variant's last known state untouched."""
+        result = ApplyResult()
+        with self.write():
+            if status == CrawlStatus.OK:
+                result = self._apply_listings(crawl_id, listings)
+                counts = CrawlCounts(
+                    pages=counts.pages,
+                    items=counts.items,
+                    dropped=counts.dropped,
+                    products=result.products,
+                    variants=result.variants,
+                    changes=len(result.changes),
+                    new_variants=result.new_variants,
+                    missing=result.missing,
+                )
+            self.db.execute(
+                "UPDATE crawls SET finished = ?, status = ?, pages = ?, items = ?, dropped = ?, "
+                "products = ?, variants = ?, changes = ?, new_variants = ?, missing = ?, "
+                "error = ? WHERE id = ?",
+                [
+                    utc_now(),
+                    status,
+                    counts.pages,
+                    counts.items,
+                    counts.dropped,
+                    counts.products,
+                    counts.variants,
+                    counts.changes,
+                    counts.new_variants,
+                    counts.missing,
+                    error,
+                    crawl_id,
+                ],
+            )
+        return result
+
+    def _apply_listings(self, crawl_id: int, listings: Sequence[Listing]) -> ApplyResult:
+        shop_id = int(
+            self.db.execute("SELECT shop_id FROM crawls WHERE id = ?", [crawl_id]).fetchone()[0]
+        )
+        now = utc_now()
+        result = ApplyResult()
+        execute = self.db.execute
+
+        self._upsert_colorways(listings, now)
+        product_ids = self._upsert_products(shop_id, listings, now)
+        result.products = len(product_ids)
+
+        known: dict[str, tuple[Any, ...]] = {
+            row[0]: row[1:]
+            for row in execute(
+                "SELECT shop_variant_id, id, price_minor, compare_at_minor, currency, stock "
+                "FROM variants WHERE shop_id = ?",
+                [shop_id],
+            )
+        }
+        unchanged: list[list[Any]] = []
+        seen: set[str] = set()
+        for listing in listings:
+            if listing.variant_id in seen:
+                continue  # a shop listing one variant twice must not write two rows
+            seen.add(listing.variant_id)
+            new = VariantState(listing.price, listing.compare_at, listing.currency, listing.stock)
+            detail = [
+                product_ids[listing.product_id],
+                listing.style_code,
+                listing.size_label,
+                listing.size_us,
+                listing.width,
+                listing.sku,
+                listing.gtin,
+            ]
+            previous = known.get(listing.variant_id)
+            if previous is None:
+                variant_id = int(
+                    execute(
+                        "INSERT INTO variants (shop_id, shop_variant_id, product_id, style_code, "
+                        "size_label, size_us, width, sku, gtin, first_seen, misses) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                        [shop_id, listing.variant_id, *detail, now],
+                    ).lastrowid
+                    or 0
+                )
+                old = None
+                result.new_variants += 1
+            else:
+                variant_id = int(previous[0])
+                old = _state(previous[1:])
+                if old == new:
+                    unchanged.append([*detail, now, crawl_id, variant_id])
+                    continue
+            history_id = execute(
+                "INSERT INTO history (variant_id, crawl_id, price_minor, compare_at_minor, "
+                "currency, stock, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [variant_id, crawl_id, *_minor(new), new.stock, now, now],
+            ).lastrowid
+            execute(
+                "UPDATE variants SET product_id = ?, style_code = ?, size_label = ?, size_us = ?, "
+                "width = ?, sku = ?, gtin = ?, price_minor = ?, compare_at_minor = ?, "
+                "currency = ?, stock = ?, history_id = ?, last_seen = ?, last_crawl_id = ?, "
+                "misses = 0 WHERE id = ?",
+                [*detail, *_minor(new)[:3], new.stock, history_id, now, crawl_id, variant_id],
+            )
+            result.changes.append(
+                VariantChange(variant_id, listing.style_code, listing.size_us, old, new)
+            )
+        self.db.conn.executemany(
+            "UPDATE variants SET product_id = ?, style_code = ?, size_label = ?, size_us = ?, "
+            "width = ?, sku = ?, gtin = ?, last_seen = ?, last_crawl_id = ?, misses = 0 "
+            "WHERE id = ?",
+            unchanged,
+        )
+        # The open history row of every variant seen now was still true now.
+        execute(
+            "UPDATE history SET last_seen = ? WHERE id IN "
+            "(SELECT history_id FROM variants WHERE shop_id = ? AND last_crawl_id = ?)",
+            [now, shop_id, crawl_id],
+        )
+        # Missing is not sold out: count the miss, keep the last known state.
+        result.missing = execute(
+            "UPDATE variants SET misses = misses + 1 WHERE shop_id = ? "
+            "AND (last_crawl_id IS NULL OR last_crawl_id != ?)",
+            [shop_id, crawl_id],
+        ).rowcount
+        result.variants = len(seen)
+        return result
+
+    def _upsert_colorways(self, listings: Sequence[Listing], now: str) -> None:
+        names: dict[str, tuple[str | None, str]] = {}
+        for listing in listings:
+            name, family = names.get(listing.style_code, (None, listing.family))
+            names[listing.style_code] = (name or listing.colorway_name, family)
+        self.db.conn.executemany(
+            "INSERT INTO colorways (style_code, name, family, first_seen) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(style_code) DO UPDATE SET name = coalesce(colorways.name, excluded.name)",
+            [(code, name, family, now) for code, (name, family) in names.items()],
+        )
+
+    def _upsert_products(
+        self, shop_id: int, listings: Sequence[Listing], now: str
+    ) -> dict[str, int]:
+        products: dict[str, Listing] = {}
+        for listing in listings:
+            products.setdefault(listing.product_id, listing)
+        self.db.conn.executemany(
+            "INSERT INTO products (shop_id, shop_product_id, style_code, title, url, handle, "
+            "colorway_name, image, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(shop_id, shop_product_id) DO UPDATE SET style_code = excluded.style_code, "
+            "title = excluded.title, url = excluded.url, handle = excluded.handle, "
+            "colorway_name = excluded.colorway_name, image = excluded.image, "
+            "last_seen = excluded.last_seen",
+            [
+                (
+                    shop_id,
+                    p.product_id,
+                    p.style_code,
+                    p.title,
+                    p.url,
+                    p.handle,
+                    p.colorway_name,
+                    p.image,
+                    now,
+                    now,
+                )
+                for p in products.values()
+            ],
+        )
+        return {
+            row[0]: int(row[1])
+            for row in self.db.execute(
+                "SELECT shop_product_id, id FROM products WHERE shop_id = ?", [shop_id]
+            )
+            if row[0] in products
+        }
+
+
+def _minor(state: VariantState) -> tuple[int, int | None, str]:
+    compare = to_minor(state.compare_at, state.currency) if state.compare_at is not None else None
+    return to_minor(state.price, state.currency), compare, state.currency
+
+
+def _state(row: Sequence[Any]) -> VariantState | None:
+    price_minor, compare_minor, currency, stock = row
+    if price_minor is None:
+        return None
+    return VariantState(
+        price=from_minor(price_minor, currency),
+        compare_at=from_minor(compare_minor, currency) if compare_minor is not None else None,
+        currency=currency,
+        stock=Stock(stock),
+    )
+
+
+def money(minor: int | None, currency: str) -> Decimal | None:
+    """Stored minor units back to an exact Decimal amount."""
+    return None if minor is None else from_minor(minor, currency)

@@ -1,0 +1,154 @@
+"""The write path: history only on change, nothing from a failed crawl, exact prices."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pricewatch.models import CrawlStatus, Listing, Stock
+from pricewatch.store import SCHEMA_VERSION, CrawlCounts, Store, StoreError
+
+
+def listing(
+    size: str = "10",
+    price: str = "144.99",
+    stock: Stock = Stock.IN_STOCK,
+    code: str = "M2002RDA",
+    variant: str | None = None,
+    **extra: object,
+) -> Listing:
+    return Listing(
+        shop="Kith",
+        product_id=f"p-{code}",
+        variant_id=variant or f"{code}-{size}",
+        style_code=code,
+        family="2002R",
+        title=f"New Balance 2002R {code}",
+        url=f"https://kith.example/products/{code.lower()}",
+        size_label=size,
+        size_us=float(size),
+        price=Decimal(price),
+        currency="USD",
+        stock=stock,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def crawl(store: Store, listings: list[Listing], status: CrawlStatus = CrawlStatus.OK) -> int:
+    crawl_id = store.start_crawl("Kith", "shopify", "https://kith.example", "USD")
+    store.finish_crawl(
+        crawl_id, status, CrawlCounts(), None if status == "ok" else "boom", listings
+    )
+    return crawl_id
+
+
+def count(store: Store, table: str) -> int:
+    return int(store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    with Store(tmp_path / "data" / "test.db") as opened:
+        yield opened
+
+
+def test_new_database_has_schema_version_wal_and_indexes(store: Store) -> None:
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    indexes = {row[1] for row in store.db.execute("SELECT * FROM sqlite_master WHERE type='index'")}
+    assert "idx_history_variant_id_first_seen" in indexes
+    assert "idx_variants_style_code_size_us" in indexes
+
+
+def test_first_crawl_writes_one_history_row_per_variant(store: Store) -> None:
+    crawl(store, [listing("9"), listing("10"), listing("10.5", stock=Stock.SOLD_OUT)])
+    assert count(store, "variants") == 3
+    assert count(store, "history") == 3
+    assert count(store, "colorways") == 1
+
+
+def test_unchanged_crawl_adds_no_history_but_extends_last_seen(store: Store) -> None:
+    crawl(store, [listing("10")])
+    first_last_seen = store.db.execute("SELECT last_seen FROM history").fetchone()[0]
+    crawl(store, [listing("10")])
+    assert count(store, "history") == 1
+    assert store.db.execute("SELECT last_seen FROM history").fetchone()[0] > first_last_seen
+
+
+def test_price_change_adds_exactly_one_row_with_exact_minor_units(store: Store) -> None:
+    crawl(store, [listing("10"), listing("11")])
+    crawl(store, [listing("10", price="129.95"), listing("11")])
+    assert count(store, "history") == 3
+    rows = store.db.execute(
+        "SELECT h.price_minor FROM history h JOIN variants v ON v.id = h.variant_id "
+        "WHERE v.size_label = '10' ORDER BY h.id"
+    ).fetchall()
+    assert rows == [(14499,), (12995,)]
+
+
+def test_sale_price_and_stock_changes_are_history_rows(store: Store) -> None:
+    crawl(store, [listing("10")])
+    crawl(store, [listing("10", compare_at=Decimal("165.00"))])
+    crawl(store, [listing("10", stock=Stock.SOLD_OUT, compare_at=Decimal("165.00"))])
+    stocks = [r[0] for r in store.db.execute("SELECT stock FROM history ORDER BY id")]
+    assert stocks == ["in_stock", "in_stock", "sold_out"]
+
+
+@pytest.mark.parametrize("status", [CrawlStatus.FAILED, CrawlStatus.PARTIAL, CrawlStatus.BLOCKED])
+def test_unsuccessful_crawl_changes_nothing(store: Store, status: CrawlStatus) -> None:
+    crawl(store, [listing("10"), listing("11")])
+    before = store.db.execute("SELECT * FROM variants ORDER BY id").fetchall()
+    crawl(store, [listing("10", price="99.00", stock=Stock.SOLD_OUT)], status=status)
+    assert store.db.execute("SELECT * FROM variants ORDER BY id").fetchall() == before
+    assert count(store, "history") == 2
+    row = store.db.execute("SELECT status, error FROM crawls ORDER BY id DESC").fetchone()
+    assert row == (status.value, "boom")
+
+
+def test_missing_variant_counts_a_miss_and_is_not_sold_out(store: Store) -> None:
+    crawl(store, [listing("10"), listing("11")])
+    crawl(store, [listing("10")])
+    crawl(store, [listing("10")])
+    misses, stock = store.db.execute(
+        "SELECT misses, stock FROM variants WHERE size_label = '11'"
+    ).fetchone()
+    assert (misses, stock) == (2, "in_stock")
+    crawl(store, [listing("10"), listing("11")])
+    assert store.db.execute("SELECT misses FROM variants WHERE size_label='11'").fetchone() == (0,)
+
+
+def test_duplicate_variant_in_one_crawl_is_stored_once(store: Store) -> None:
+    crawl(store, [listing("10"), listing("10")])
+    assert count(store, "history") == 1
+
+
+def test_crawl_left_running_by_a_crash_is_closed_as_interrupted(store: Store) -> None:
+    store.start_crawl("Kith", "shopify", "https://kith.example", "USD")
+    crawl(store, [listing("10")])
+    statuses = store.db.execute("SELECT status, error FROM crawls ORDER BY id").fetchall()
+    assert statuses == [("failed", "interrupted"), ("ok", None)]
+
+
+def test_not_a_pricewatch_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE stuff (x)")
+    with pytest.raises(StoreError, match="not a pricewatch one"):
+        Store(path)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    Store(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer"):
+        Store(path)
+
+
+def test_read_only_open_of_missing_database_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no database"):
+        Store(tmp_path / "nope.db", create=False)
