@@ -1,0 +1,204 @@
+"""Running the Scrapy engine: one child process per crawl, as Scrapyd does.
+
+Twisted's reactor cannot be restarted inside a process, so a process that crawls more than once
+(the demo, the scheduler, the tests) starts a fresh child for each crawl: ``python -m
+pricewatch.crawl SHOP...`` with the config as JSON on stdin. The child runs every named shop's
+spider in one CrawlerProcess; the spiders' pipeline writes to SQLite; the parent reads what
+happened back from the ``crawls`` table. A child that outlives its time limit is killed and its
+crawls are recorded as failed, so a hung shop never hangs the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from pricewatch.config import Config, ShopConfig
+from pricewatch.models import CrawlStatus
+from pricewatch.store import Store, utc_now
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlError(Exception):
+    """The crawl could not be run at all (not: a shop failed, which is a crawl result)."""
+
+
+@dataclass(frozen=True)
+class CrawlReport:
+    """One shop's crawl, as recorded in the database."""
+
+    crawl_id: int
+    shop: str
+    status: str
+    products: int
+    variants: int
+    changes: int
+    dropped: int
+    error: str | None
+    started: str
+    finished: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == CrawlStatus.OK
+
+
+def scrapy_settings(config: Config, *, log_level: str = "WARNING") -> dict[str, Any]:
+    """Scrapy settings: scrapers.settings, with the config's [crawl] section on top."""
+    crawl = config.crawl
+    return {
+        "PRICEWATCH_CONFIG": config,
+        "PRICEWATCH_DB": str(config.db_path),
+        "PRICEWATCH_MAX_PAGES": crawl.max_pages,
+        "PRICEWATCH_RETRY_BACKOFF": crawl.backoff,
+        "PRICEWATCH_MAX_RETRY_AFTER": crawl.max_retry_after,
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "DOWNLOAD_DELAY": crawl.download_delay,
+        "DOWNLOAD_TIMEOUT": crawl.timeout,
+        "RETRY_TIMES": crawl.retries,
+        "LOG_LEVEL": log_level,
+    }
+
+
+def crawl_here(
+    config: Config, shops: tuple[ShopConfig, ...], *, log_level: str = "WARNING"
+) -> None:
+    """Crawl the shops in this process (once per process: the reactor cannot restart)."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from scrapers import settings as scrapy_defaults
+    from scrapers.spiders import SPIDERS
+
+    settings = Settings()
+    settings.setmodule(scrapy_defaults, priority="project")
+    settings.update(scrapy_settings(config, log_level=log_level), priority="cmdline")
+    process = CrawlerProcess(settings)
+    for shop in shops:
+        process.crawl(SPIDERS[shop.platform], shop=shop.name)
+    process.start()
+
+
+def run_crawl(
+    config: Config,
+    shops: tuple[ShopConfig, ...],
+    *,
+    log_level: str = "WARNING",
+    time_limit: float | None = None,
+) -> list[CrawlReport]:
+    """Crawl the shops in a child process, wait (at most the time limit), and report."""
+    if not shops:
+        raise CrawlError("no shops to crawl (every shop in the config is disabled?)")
+    limit = time_limit if time_limit is not None else config.crawl.time_limit
+    with Store(config.db_path) as store:
+        last_id = store.db.execute("SELECT coalesce(max(id), 0) FROM crawls").fetchone()[0]
+    command = [sys.executable, "-m", "pricewatch.crawl", "--log-level", log_level]
+    command += [shop.name for shop in shops]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    timed_out = False
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, env=env, text=True)
+    try:
+        child.communicate(config.to_json(), timeout=limit or None)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        child.kill()
+        child.wait()
+    except BaseException:
+        child.kill()  # Ctrl-C: no orphan crawler left writing behind our back
+        child.wait()
+        raise
+    with Store(config.db_path) as store:
+        if timed_out or child.returncode != 0:
+            why = (
+                f"time limit of {limit:g} s exceeded"
+                if timed_out
+                else (f"crawler process exited with code {child.returncode}")
+            )
+            _close_unfinished(store, shops, last_id, why)
+        return _reports(store, shops, last_id)
+
+
+def _close_unfinished(store: Store, shops: tuple[ShopConfig, ...], after_id: int, why: str) -> None:
+    names = [shop.name for shop in shops]
+    with store.write():
+        for shop in shops:
+            store.ensure_shop(shop.name, shop.platform, shop.url, shop.currency)
+        marks = ",".join("?" * len(names))
+        shop_ids = {
+            row[0]: row[1]
+            for row in store.db.execute(
+                f"SELECT name, id FROM shops WHERE name IN ({marks})", names
+            )
+        }
+        for name, shop_id in shop_ids.items():
+            updated = store.db.execute(
+                "UPDATE crawls SET status = ?, finished = ?, error = ? "
+                "WHERE shop_id = ? AND id > ? AND status = ?",
+                [CrawlStatus.FAILED, utc_now(), why, shop_id, after_id, CrawlStatus.RUNNING],
+            ).rowcount
+            started = store.db.execute(
+                "SELECT count(*) FROM crawls WHERE shop_id = ? AND id > ?", [shop_id, after_id]
+            ).fetchone()[0]
+            if not updated and not started:
+                now = utc_now()
+                store.db.execute(
+                    "INSERT INTO crawls (shop_id, started, finished, status, error) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [shop_id, now, now, CrawlStatus.FAILED, why],
+                )
+            logger.warning("%s: %s", name, why)
+
+
+def _reports(store: Store, shops: tuple[ShopConfig, ...], after_id: int) -> list[CrawlReport]:
+    names = [shop.name for shop in shops]
+    marks = ",".join("?" * len(names))
+    rows = store.db.execute(
+        "SELECT c.id, s.name, c.status, coalesce(c.products, 0), coalesce(c.variants, 0), "
+        "coalesce(c.changes, 0), coalesce(c.dropped, 0), c.error, c.started, c.finished "
+        f"FROM crawls c JOIN shops s ON s.id = c.shop_id WHERE c.id > ? AND s.name IN ({marks}) "
+        "ORDER BY c.id",
+        [after_id, *names],
+    ).fetchall()
+    reports = [CrawlReport(*row) for row in rows]
+    seen = {report.shop for report in reports}
+    for shop in shops:  # a shop whose spider never started still gets a line
+        if shop.name not in seen:
+            reports.append(
+                CrawlReport(
+                    0,
+                    shop.name,
+                    CrawlStatus.FAILED,
+                    0,
+                    0,
+                    0,
+                    0,
+                    "spider did not run",
+                    utc_now(),
+                    None,
+                )
+            )
+    return reports
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Child process entry: config JSON on stdin, shop names as arguments."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m pricewatch.crawl")
+    parser.add_argument("shops", nargs="+")
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args(argv)
+    config = Config.from_json(sys.stdin.read())
+    crawl_here(config, config.select_shops(args.shops), log_level=args.log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Item pipelines: validate every listing, then store the crawl as one transaction.
+
+`ValidatePipeline` drops a listing that cannot be trusted (no price, an absurd price, a size it
+cannot read, a currency the shop does not sell in) with the reason in the log and in the crawl
+stats, never storing it as 0 or as sold out. `StorePipeline` keeps the valid listings until the
+spider closes, decides the crawl's status from what the spider reported, and only for an ``ok``
+crawl writes the new state and history; any other outcome leaves the last known state alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any, Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+from pricewatch.models import CrawlStatus, Listing, Stock
+from pricewatch.prices import PriceError, to_minor
+from pricewatch.sizes import SizeError, parse_size
+from pricewatch.store import CrawlCounts, Store
+from scrapers.items import ListingItem
+from scrapers.spiders.base import PlatformSpider
+
+logger = logging.getLogger(__name__)
+
+# Sneakers cost more than this nowhere we watch; a bigger number is a parsing accident
+# (a price in cents read as units, a SKU read as a price).
+MAX_PRICE = {"JPY": Decimal(500_000), "KRW": Decimal(5_000_000)}
+DEFAULT_MAX_PRICE = Decimal(5_000)
+
+
+class InvalidListing(DropItem):
+    """A listing refused by validation; the message is the reason."""
+
+
+def validate(item: ListingItem, size_system: str = "us") -> Listing:
+    """The trusted `Listing` for an item, or `InvalidListing` saying why not."""
+    if not item.style_code or not item.family:
+        raise InvalidListing("no 2002R style code")
+    if not item.currency:
+        raise InvalidListing("no currency")
+    if item.price is None:
+        raise InvalidListing("missing price")
+    if item.price <= 0:
+        raise InvalidListing(f"price {item.price} is not a price")
+    if item.price > MAX_PRICE.get(item.currency, DEFAULT_MAX_PRICE):
+        raise InvalidListing(f"absurd price {item.price} {item.currency}")
+    try:
+        to_minor(item.price, item.currency)
+        if item.compare_at is not None:
+            to_minor(item.compare_at, item.currency)
+    except PriceError as exc:
+        raise InvalidListing(f"price not exact in {item.currency}: {exc}") from exc
+    if item.available is None:
+        raise InvalidListing("no availability")
+    try:
+        size = parse_size(item.size_label, size_system)
+    except SizeError as exc:
+        raise InvalidListing(f"unreadable size {item.size_label!r}: {exc}") from exc
+    return Listing(
+        shop=item.shop,
+        product_id=item.product_id,
+        variant_id=item.variant_id,
+        style_code=item.style_code,
+        family=item.family,
+        title=item.title,
+        url=item.url,
+        size_label=size.label,
+        size_us=size.size_us,
+        price=item.price,
+        currency=item.currency,
+        stock=Stock.IN_STOCK if item.available else Stock.SOLD_OUT,
+        compare_at=item.compare_at,
+        colorway_name=item.colorway_name,
+        image=item.image,
+        handle=item.handle,
+        width=item.width or size.width,
+        sku=item.sku,
+        gtin=item.gtin,
+    )
+
+
+class ValidatePipeline:
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Listing:
+        if not isinstance(item, ListingItem):
+            raise InvalidListing(f"not a listing: {type(item).__name__}")
+        shop = getattr(spider, "shop", None)
+        if shop is not None and item.currency != shop.currency:
+            self.stats.inc_value("pricewatch/dropped")
+            raise InvalidListing(
+                f"{item.url}: currency {item.currency}, but {shop.name} sells in {shop.currency}"
+            )
+        try:
+            return validate(item, shop.size_system if shop is not None else "us")
+        except InvalidListing as exc:
+            self.stats.inc_value("pricewatch/dropped")
+            raise InvalidListing(f"{item.url}: {exc}") from exc
+
+
+def crawl_outcome(
+    stats: dict[str, Any], reason: str, listings: int
+) -> tuple[CrawlStatus, str | None]:
+    """The crawl's status from what the spider reported: only a clean, complete crawl with
+    listings is ``ok``. Pure, so every rule is tested without running a crawl."""
+    blocked = stats.get("pricewatch/blocked")
+    if blocked:
+        return CrawlStatus.BLOCKED, str(blocked)
+    page_errors = int(stats.get("pricewatch/page_errors", 0))
+    exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
+    problem: str | None = None
+    if page_errors:
+        problem = str(stats.get("pricewatch/error") or "a page failed")
+    elif exceptions:
+        problem = f"{exceptions} parse error(s) in the spider (see the log)"
+    elif reason != "finished":
+        problem = f"crawl stopped early ({reason})"
+    elif stats.get("pricewatch/incomplete"):
+        problem = str(stats["pricewatch/incomplete"])
+    if problem:
+        if listings and int(stats.get("pricewatch/pages_ok", 0)):
+            return CrawlStatus.PARTIAL, problem
+        return CrawlStatus.FAILED, problem
+    if not listings:
+        read = int(stats.get("pricewatch/products_read", 0))
+        if not read:
+            return CrawlStatus.FAILED, "the shop listed no products"
+        return CrawlStatus.FAILED, f"no 2002R listings among {read} products"
+    return CrawlStatus.OK, None
+
+
+class StorePipeline:
+    """Collects the crawl's listings and writes them when the spider closes."""
+
+    def __init__(self, crawler: Crawler, db_path: str) -> None:
+        self.crawler = crawler
+        self.db_path = db_path
+        self.listings: list[Listing] = []
+        self.store: Store | None = None
+        self.crawl_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        pipeline = cls(crawler, crawler.settings.get("PRICEWATCH_DB", "data/pricewatch.db"))
+        # spider_closed carries the close reason ("finished", "shutdown", ...), which
+        # close_spider does not; it fires after the last item went through the pipelines.
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        spider = spider or self.crawler.spider
+        assert isinstance(spider, PlatformSpider)
+        shop = spider.shop
+        self.store = Store(self.db_path)
+        self.crawl_id = self.store.start_crawl(shop.name, shop.platform, shop.url, shop.currency)
+        self.crawler.stats.set_value("pricewatch/crawl_id", self.crawl_id)
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if isinstance(item, Listing):
+            self.listings.append(item)
+        return item
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.store is None or self.crawl_id is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        status, error = crawl_outcome(stats, reason, len(self.listings))
+        counts = CrawlCounts(
+            pages=int(stats.get("pricewatch/pages_ok", 0)),
+            items=int(stats.get("item_scraped_count", 0)) + int(stats.get("pricewatch/dropped", 0)),
+            dropped=int(stats.get("pricewatch/dropped", 0)),
+            variants=len(self.listings),
+        )
+        try:
+            result = self.store.finish_crawl(self.crawl_id, status, counts, error, self.listings)
+            self.crawler.stats.set_value("pricewatch/status", str(status))
+            self.crawler.stats.set_value("pricewatch/changes", len(result.changes))
+            logger.info(
+                "%s: crawl %s, %d listings, %d changes%s",
+                spider.name,
+                status,
+                len(self.listings),
+                len(result.changes),
+                f" ({error})" if error else "",
+            )
+        finally:
+            self.store.close()
+            self.store = None

@@ -1,0 +1,45 @@
+"""Scrapy settings for pricewatch: the one place they live.
+
+`pricewatch.crawl.scrapy_settings` overlays the `[crawl]` section of the config on these.
+"""
+
+from pricewatch.config import DEFAULT_USER_AGENT
+
+BOT_NAME = "pricewatch"
+SPIDER_MODULES = ["scrapers.spiders"]
+NEWSPIDER_MODULE = "scrapers.spiders"
+
+# Polite by default: robots.txt, one request at a time per shop, AutoThrottle on top of a delay.
+ROBOTSTXT_OBEY = True
+USER_AGENT = DEFAULT_USER_AGENT
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.5
+DOWNLOAD_DELAY_JITTER = 0.5  # +-50%: requests do not tick like a metronome
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Retries with exponential back-off that honour Retry-After (429, 503) replace Scrapy's own.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429, 430]
+PRICEWATCH_RETRY_BACKOFF = 2.0
+PRICEWATCH_MAX_RETRY_AFTER = 120.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scrapers.middlewares.BackoffRetryMiddleware": 550,
+}
+
+ITEM_PIPELINES = {
+    "scrapers.pipelines.ValidatePipeline": 100,
+    "scrapers.pipelines.StorePipeline": 800,
+}
+PRICEWATCH_MAX_PAGES = 40
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

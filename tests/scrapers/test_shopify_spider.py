@@ -1,0 +1,198 @@
+"""The Shopify spider's parse code, on real captured responses (tests/fixtures/realdata)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from scrapy.http import HtmlResponse, Request, TextResponse
+from scrapy.utils.test import get_crawler
+
+from pricewatch.config import Config, ShopConfig
+from scrapers.items import ListingItem
+from scrapers.pipelines import validate
+from scrapers.spiders.shopify import ShopifySpider
+from tests.support import FIXTURES, load_fixture
+
+SHOP = ShopConfig(name="Kith", platform="shopify", url="https://kith.com", currency="USD")
+UK_SHOP = ShopConfig(
+    name="Footpatrol",
+    platform="shopify",
+    url="https://www.footpatrol.com",
+    currency="GBP",
+    size_system="uk",
+)
+
+
+def make_spider(shop: ShopConfig = SHOP) -> ShopifySpider:
+    crawler = get_crawler(ShopifySpider, {"PRICEWATCH_CONFIG": Config(shops=(shop,))})
+    spider = ShopifySpider.from_crawler(crawler, shop=shop.name)
+    crawler.spider = spider
+    return spider
+
+
+def response(
+    body: bytes | str,
+    page: int = 1,
+    shop: ShopConfig = SHOP,
+    content_type: str = "application/json; charset=utf-8",
+) -> TextResponse:
+    url = f"{shop.url}/products.json?limit=250&page={page}"
+    data = body.encode() if isinstance(body, str) else body
+    cls = HtmlResponse if "html" in content_type else TextResponse
+    return cls(
+        url=url,
+        body=data,
+        encoding="utf-8",
+        headers={"Content-Type": content_type},
+        request=Request(url),
+    )
+
+
+def run_parse(
+    spider: ShopifySpider, resp: TextResponse, page: int = 1
+) -> tuple[list[ListingItem], list[Request]]:
+    items, requests = [], []
+    for result in spider.parse(resp, page=page):
+        (requests if isinstance(result, Request) else items).append(result)
+    return items, requests
+
+
+def as_2002r(product: dict[str, Any], code: str = "M2002RDA") -> dict[str, Any]:
+    """A real captured product with only its identity rewritten to a 2002R (no real 2002R
+    capture exists: tests/fixtures/realdata/SOURCES.md). Every other field stays as captured."""
+    product = copy.deepcopy(product)
+    product["title"] = "New Balance 2002R - Rain Cloud"
+    product["handle"] = f"new-balance-2002r-{code.lower()}"
+    product["vendor"] = "New Balance"
+    return product
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "shopify-products-atmosusa-ryguy34-shopify-monitor.json",
+        "shopify-products-kith-ryguy34-shopify-monitor.json",
+        "shopify-products-undefeated-ryguy34-shopify-monitor.json",
+        "shopify-products-footpatrol-uk-trimmed-Whyslab-price-intelligence.json",
+    ],
+)
+def test_real_feeds_without_a_2002r_yield_no_listing_but_ask_for_the_next_page(
+    fixture: str,
+) -> None:
+    spider = make_spider()
+    items, requests = run_parse(spider, response((FIXTURES / "realdata" / fixture).read_bytes()))
+    assert items == []
+    assert [r.url for r in requests] == ["https://kith.com/products.json?limit=250&page=2"]
+    assert spider.crawler.stats.get_value("pricewatch/pages_ok") == 1
+    assert spider.crawler.stats.get_value("pricewatch/products_read") >= 1
+
+
+def test_kith_capture_as_2002r_parses_string_prices_and_toddler_sizes() -> None:
+    data = load_fixture("realdata/shopify-products-kith-ryguy34-shopify-monitor.json")
+    data["products"] = [as_2002r(data["products"][0])]
+    items, _ = run_parse(make_spider(), response(json.dumps(data)))
+    assert len(items) == 27
+    first = items[0]
+    assert first.style_code == "M2002RDA" and first.family == "2002R"
+    assert first.price == Decimal("85.00") and first.compare_at is None  # "0.00" = no sale
+    assert first.size_label == "0C" and first.available is False
+    assert first.sku == "11014004" and first.gtin is None
+    assert (
+        first.url == "https://kith.com/products/new-balance-2002r-m2002rda?variant=45116954345600"
+    )
+    assert sum(1 for i in items if i.available) == 7
+    listing = validate(first)
+    assert listing.size_us is None and listing.size_label == "0C"  # toddler: label kept
+
+
+def test_undefeated_capture_upc_skus_become_gtins() -> None:
+    data = load_fixture("realdata/shopify-products-undefeated-ryguy34-shopify-monitor.json")
+    data["products"] = [as_2002r(data["products"][0], "U2002RBL")]
+    items, _ = run_parse(make_spider(), response(json.dumps(data)))
+    upc = [i for i in items if i.sku == "889303475667"]
+    assert upc and upc[0].gtin == "889303475667"
+    assert {i.style_code for i in items} == {"U2002RBL"}
+
+
+def test_footpatrol_uk_sizes_and_zero_price_is_dropped_not_stored() -> None:
+    data = load_fixture(
+        "realdata/shopify-products-footpatrol-uk-trimmed-Whyslab-price-intelligence.json"
+    )
+    data["products"] = [as_2002r(data["products"][0])]
+    items, _ = run_parse(make_spider(UK_SHOP), response(json.dumps(data), shop=UK_SHOP))
+    by_size = {i.size_label: i for i in items}
+    assert validate(by_size["9" if "9" in by_size else "7"], "uk").size_us == (
+        9.5 if "9" in by_size else 7.5
+    )
+    assert by_size["7.5"].compare_at is None  # compare-at equal to price: not a sale
+    assert by_size["8.5"].compare_at == Decimal("220.00")
+    with pytest.raises(Exception, match="not a price"):
+        validate(by_size["8"], "uk")  # "0.00" is a broken price, never a free shoe
+
+
+def test_body_html_style_code_is_found() -> None:
+    data = load_fixture("realdata/shopify-products-atmosusa-ryguy34-shopify-monitor.json")
+    product = data["products"][0]
+    product["title"] = "New Balance 2002R"
+    product["vendor"] = "New Balance"
+    product["body_html"] = product["body_html"].replace("FQ8822-084", "M2002RHO")
+    items, _ = run_parse(make_spider(), response(json.dumps(data)))
+    assert items and {i.style_code for i in items} == {"M2002RHO"}
+
+
+def test_empty_page_ends_the_crawl() -> None:
+    spider = make_spider()
+    items, requests = run_parse(spider, response('{"products": []}', page=3), page=3)
+    assert items == [] and requests == []
+
+
+def test_collection_feed_url() -> None:
+    shop = ShopConfig(
+        name="AMM",
+        platform="shopify",
+        url="https://a-ma-maniere.com",
+        currency="USD",
+        collection="new-balance",
+    )
+    assert make_spider(shop).feed_url(2) == (
+        "https://a-ma-maniere.com/collections/new-balance/products.json?limit=250&page=2"
+    )
+
+
+def test_html_throttle_page_marks_blocked() -> None:
+    spider = make_spider()
+    page = (
+        "<html><head><title>Access</title></head><body>This page is temporarily unavailable "
+        "because a device from your location is sending large amounts of web requests."
+        "</body></html>"
+    )
+    items, requests = run_parse(spider, response(page, content_type="text/html"))
+    assert items == [] and requests == []
+    assert "Shopify throttle page" in spider.crawler.stats.get_value("pricewatch/blocked")
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ('{"products": [{"id": 1, "title": "New', "invalid JSON"),
+        ('{"items": []}', "no 'products' list"),
+    ],
+)
+def test_truncated_or_changed_json_fails_the_page(body: str, reason: str) -> None:
+    spider = make_spider()
+    items, requests = run_parse(spider, response(body))
+    assert items == [] and requests == []
+    assert spider.crawler.stats.get_value("pricewatch/page_errors") == 1
+    assert reason in spider.crawler.stats.get_value("pricewatch/error")
+
+
+def test_product_listings_shape_with_string_tags() -> None:
+    data = load_fixture("realdata/shopify-product-listings-kith-tfich-shopify-monitor.json")
+    product = as_2002r(data["product_listings"][0], "M2002RXU")
+    assert isinstance(product["tags"], str)
+    items, _ = run_parse(make_spider(), response(json.dumps({"products": [product]})))
+    assert items and items[0].style_code == "M2002RXU" and items[0].family == "2002R GORE-TEX"
