@@ -1,0 +1,143 @@
+"""Rendering query results for a terminal (rich tables), CSV or JSON.
+
+Kept apart from `cli` so the bot and scripts can reuse the same rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from rich.table import Table
+
+from pricewatch.crawl import CrawlReport
+from pricewatch.history import Change, ColorwaySummary, HistoryRow
+from pricewatch.prices import format_price
+from pricewatch.sizes import format_size
+
+FORMATS = ("table", "csv", "json")
+
+
+def _size(size_us: float | None, label: str) -> str:
+    return f"US {format_size(size_us)}" if size_us is not None else label
+
+
+def _when(timestamp: str) -> str:
+    return timestamp.replace("T", " ")[:16]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def rows_as_json(rows: Sequence[Any]) -> str:
+    """Dataclass rows as JSON; prices stay exact decimal strings ("144.99"), never floats."""
+    return json.dumps([_jsonable(dataclasses.asdict(row)) for row in rows], indent=2)
+
+
+def rows_as_csv(rows: Sequence[Any]) -> str:
+    if not rows:
+        return ""
+    buffer = io.StringIO()
+    fields = [f.name for f in dataclasses.fields(rows[0])]
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _jsonable(v) for k, v in dataclasses.asdict(row).items()})
+    return buffer.getvalue()
+
+
+def history_table(rows: Sequence[HistoryRow], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("since", "until", "shop", "size", "price", "was", "stock"):
+        table.add_column(column, justify="right" if column in ("price", "was") else "left")
+    for row in rows:
+        table.add_row(
+            _when(row.first_seen),
+            _when(row.last_seen),
+            row.shop,
+            _size(row.size_us, row.size_label),
+            format_price(row.price, row.currency),
+            format_price(row.compare_at, row.currency) if row.compare_at else "",
+            row.stock.value.replace("_", " "),
+        )
+    return table
+
+
+def colorways_table(rows: Sequence[ColorwaySummary]) -> Table:
+    table = Table(title="Tracked 2002R colorways", title_justify="left")
+    for column in ("style code", "colorway", "family", "shops", "sizes in stock", "cheapest now"):
+        table.add_column(column)
+    for row in rows:
+        cheapest = "; ".join(
+            f"{format_price(o.price, o.currency)} at {o.shop} ({_size(o.size_us, o.size_label)})"
+            for o in row.cheapest
+        )
+        table.add_row(
+            row.style_code,
+            row.name or "",
+            row.family,
+            ", ".join(row.shops),
+            str(row.sizes_in_stock),
+            cheapest or "none in stock",
+        )
+    return table
+
+
+def describe_change(change: Change) -> str:
+    """One line a person reads: "M2002RDA US 10 at Kith: $144.99 -> $129.99 (in stock)"."""
+    new = change.new
+    where = f"{change.style_code} {_size(change.size_us, change.size_label)} at {change.shop}"
+    now = f"{format_price(new.price, new.currency)}, {new.stock.value.replace('_', ' ')}"
+    if change.old is None:
+        return f"{where}: new, {now}"
+    old = change.old
+    parts = []
+    if (old.price, old.currency) != (new.price, new.currency):
+        parts.append(
+            f"price {format_price(old.price, old.currency)} -> "
+            f"{format_price(new.price, new.currency)}"
+        )
+    if old.compare_at != new.compare_at:
+        parts.append("sale ended" if new.compare_at is None else "on sale")
+    if old.stock != new.stock:
+        parts.append(f"{old.stock.value.replace('_', ' ')} -> {new.stock.value.replace('_', ' ')}")
+    return f"{where}: {'; '.join(parts) or now}"
+
+
+def crawl_table(reports: Sequence[CrawlReport]) -> Table:
+    table = Table(title="Crawl", title_justify="left")
+    for column in ("shop", "status", "products", "variants", "changes", "dropped", "error"):
+        table.add_column(column)
+    for r in reports:
+        colour = "green" if r.ok else "red"
+        table.add_row(
+            r.shop,
+            f"[{colour}]{r.status}[/]",
+            str(r.products),
+            str(r.variants),
+            str(r.changes),
+            str(r.dropped),
+            r.error or "",
+        )
+    return table
+
+
+def crawl_summary(reports: Sequence[CrawlReport]) -> str:
+    failed = sum(1 for r in reports if not r.ok)
+    return (
+        f"{len(reports) - failed} shop(s) ok, {failed} failed; "
+        f"{sum(r.products for r in reports)} products, {sum(r.variants for r in reports)} "
+        f"variants, {sum(r.changes for r in reports)} changes"
+    )
