@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pricewatch.prices import is_valid_currency
@@ -73,11 +73,31 @@ class CrawlConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    # A sold-out alert waits this long; a restock meanwhile cancels both (flapping stock).
+    flap_window: float = 1800.0
+    max_subscriptions_per_chat: int = 25
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    # The Bot API server: Telegram's, a self-hosted one, or the tests' local one.
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    admin_chat_ids: tuple[int, ...] = ()
+    # From env TELEGRAM_BOT_TOKEN or the file named by token_file; never from the repo.
+    token: str | None = field(default=None, repr=False)
+    token_file: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     shops: tuple[ShopConfig, ...]
     db_path: Path = DEFAULT_DB
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     source: str = "<defaults>"
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
 
     def shop(self, name: str) -> ShopConfig:
         for shop in self.shops:
@@ -99,6 +119,7 @@ class Config:
         """Serialised for a crawl child process, which reads it back with `from_json`."""
         data = dataclasses.asdict(self)
         data["db_path"] = str(self.db_path)
+        data["telegram"]["token"] = None  # a crawl needs no token: keep it out of the child
         return json.dumps(data)
 
     @classmethod
@@ -109,6 +130,10 @@ class Config:
             db_path=Path(data["db_path"]),
             crawl=CrawlConfig(**data["crawl"]),
             source=data["source"],
+            alerts=AlertsConfig(**data["alerts"]),
+            telegram=TelegramConfig(
+                **{**data["telegram"], "admin_chat_ids": tuple(data["telegram"]["admin_chat_ids"])}
+            ),
         )
 
 
@@ -147,7 +172,27 @@ def load_config(
         config = config.replace(db_path=Path(db))
     elif env.get("PRICEWATCH_DB"):
         config = config.replace(db_path=Path(env["PRICEWATCH_DB"]))
-    return config
+    return config.replace(telegram=_telegram_from_env(config.telegram, env))
+
+
+def _telegram_from_env(telegram: TelegramConfig, env: Mapping[str, str]) -> TelegramConfig:
+    """The token from env TELEGRAM_BOT_TOKEN, else from token_file; the base URL from env
+    TELEGRAM_BASE_URL over the config file."""
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+    if token is None and telegram.token_file:
+        try:
+            token = Path(telegram.token_file).expanduser().read_text("utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the bot token file {telegram.token_file}: {exc.strerror}"
+            ) from exc
+    base_url = env.get("TELEGRAM_BASE_URL", "").strip() or telegram.base_url
+    base_file_url = telegram.base_file_url
+    if env.get("TELEGRAM_BASE_URL") and base_file_url == TelegramConfig.base_file_url:
+        base_file_url = base_url.replace("/bot", "/file/bot", 1)
+    return dataclasses.replace(
+        telegram, token=token, base_url=base_url, base_file_url=base_file_url
+    )
 
 
 def resolve_db_path(db: str | Path | None, env: Mapping[str, str] | None = None) -> Path:
@@ -174,12 +219,14 @@ def parse_config(text: str, *, source: str = "<string>", base_dir: Path | None =
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
     locate = _Locator(text, source)
 
-    unknown = set(data) - {"db", "crawl", "shops", "telegram", "schedule"}
+    unknown = set(data) - {"db", "crawl", "alerts", "shops", "telegram", "schedule"}
     if unknown:
         key = sorted(unknown)[0]
         raise ConfigError(f"{locate.key(key)}: unknown setting {key!r}")
 
-    crawl = _parse_crawl(data.get("crawl", {}), locate)
+    crawl = _parse_section(data.get("crawl", {}), CrawlConfig(), "crawl", locate)
+    alerts = _parse_section(data.get("alerts", {}), AlertsConfig(), "alerts", locate)
+    telegram = _parse_telegram(data.get("telegram", {}), locate)
     raw_shops = data.get("shops", [])
     if not isinstance(raw_shops, list):
         raise ConfigError(f"{locate.key('shops')}: shops must be an array of tables: [[shops]]")
@@ -203,7 +250,14 @@ def parse_config(text: str, *, source: str = "<string>", base_dir: Path | None =
         db_path = Path(data["db"])
         if base_dir is not None and not db_path.is_absolute():
             db_path = base_dir / db_path
-    return Config(shops=tuple(shops), db_path=db_path, crawl=crawl, source=source)
+    return Config(
+        shops=tuple(shops),
+        db_path=db_path,
+        crawl=crawl,
+        source=source,
+        alerts=alerts,
+        telegram=telegram,
+    )
 
 
 _SHOP_KEYS = {f.name for f in dataclasses.fields(ShopConfig)}
@@ -267,25 +321,54 @@ def _parse_shop(raw: Any, index: int, locate: _Locator) -> ShopConfig:
     )
 
 
-def _parse_crawl(raw: Any, locate: _Locator) -> CrawlConfig:
+_Section = TypeVar("_Section", CrawlConfig, AlertsConfig, TelegramConfig)
+
+
+def _parse_section(raw: Any, defaults: _Section, section: str, locate: _Locator) -> _Section:
+    """A table of plain settings (numbers, booleans, strings) over a frozen dataclass."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{locate.key('crawl')}: [crawl] must be a table")
-    defaults = CrawlConfig()
+        raise ConfigError(f"{locate.key(section)}: [{section}] must be a table")
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if not hasattr(defaults, key):
-            raise ConfigError(f"{locate.key(key)}: unknown [crawl] setting {key!r}")
-        expected = type(getattr(defaults, key))
+            raise ConfigError(f"{locate.key(key)}: unknown [{section}] setting {key!r}")
+        default = getattr(defaults, key)
+        expected = str if default is None else type(default)  # optional settings are text
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(
-                f"{locate.key(key)}: [crawl] {key} must be a {expected.__name__}, got {value!r}"
+                f"{locate.key(key)}: [{section}] {key} must be a {expected.__name__}, got {value!r}"
             )
         if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-            raise ConfigError(f"{locate.key(key)}: [crawl] {key} must not be negative")
+            raise ConfigError(f"{locate.key(key)}: [{section}] {key} must not be negative")
         values[key] = value
     return dataclasses.replace(defaults, **values)
+
+
+def _parse_telegram(raw: Any, locate: _Locator) -> TelegramConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{locate.key('telegram')}: [telegram] must be a table")
+    if "token" in raw:
+        raise ConfigError(
+            f"{locate.key('token')}: do not put the bot token in the config file: set env "
+            'TELEGRAM_BOT_TOKEN or token_file = "path/to/file"'
+        )
+    admins = raw.get("admin_chat_ids", [])
+    if not isinstance(admins, list) or not all(
+        isinstance(a, int) and not isinstance(a, bool) for a in admins
+    ):
+        raise ConfigError(
+            f"{locate.key('admin_chat_ids')}: [telegram] admin_chat_ids must be a list of "
+            "chat ids (integers)"
+        )
+    rest = {k: v for k, v in raw.items() if k != "admin_chat_ids"}
+    telegram = _parse_section(rest, TelegramConfig(), "telegram", locate)
+    for key in ("base_url", "base_file_url"):
+        parts = urlsplit(getattr(telegram, key))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{locate.key(key)}: [telegram] {key} must be an http(s) URL")
+    return dataclasses.replace(telegram, admin_chat_ids=tuple(admins))
 
 
 class _Locator:

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+
+
+def utc_now(offset_seconds: float = 0) -> str:
+    """Timestamps are ISO 8601 UTC text: sortable, readable, and exact."""
+    moment = datetime.now(UTC) + timedelta(seconds=offset_seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Stock(StrEnum):

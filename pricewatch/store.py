@@ -14,31 +14,28 @@ the whole crawl or none of it, and readers (the bot) keep reading thanks to WAL 
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from pricewatch.models import CrawlStatus, Listing, Stock, VariantState
+from pricewatch.alerts import AlertCounts, queue_alerts
+from pricewatch.changes import Event, VariantView, diff
+from pricewatch.models import CrawlStatus, Listing, Stock, VariantState, utc_now
 from pricewatch.prices import from_minor, to_minor
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 
 
 class StoreError(Exception):
     """The database cannot be used as asked (too new, not a pricewatch database, ...)."""
-
-
-def utc_now() -> str:
-    """Timestamps are ISO 8601 UTC text: sortable, readable, and exact."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
@@ -71,6 +68,8 @@ class ApplyResult:
     new_variants: int = 0
     missing: int = 0
     changes: list[VariantChange] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    alerts: AlertCounts = field(default_factory=AlertCounts)
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -183,8 +182,95 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db.table("history").create_index(["variant_id", "first_seen"])
 
 
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Events, chats, subscriptions, what each subscriber was told, and the outbox."""
+    db.table("events").create(
+        {
+            "id": int,
+            "crawl_id": int,
+            "shop_id": int,
+            "variant_id": int,
+            "kind": str,
+            "style_code": str,
+            "size_us": float,
+            "size_label": str,
+            "old_price_minor": int,
+            "new_price_minor": int,
+            "currency": str,
+            "old_stock": str,
+            "new_stock": str,
+            "created": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("crawl_id", "crawls", "id"),
+            ("shop_id", "shops", "id"),
+            ("variant_id", "variants", "id"),
+        ],
+        not_null={"crawl_id", "shop_id", "variant_id", "kind", "style_code", "created"},
+    )
+    # one crawl cannot report the same change of the same variant twice
+    db.table("events").create_index(["crawl_id", "variant_id", "kind"], unique=True)
+    db.table("events").create_index(["variant_id", "kind"])
+    db.table("events").create_index(["created"])
+    db.table("chats").create(
+        {"chat_id": int, "type": str, "title": str, "active": int, "created": str},
+        pk="chat_id",
+        defaults={"active": 1},
+    )
+    db.table("subscriptions").create(
+        {
+            "id": int,
+            "chat_id": int,
+            "style_code": str,  # NULL: any 2002R
+            "sizes": str,  # JSON list of US men's sizes; [] = any
+            "shop": str,  # NULL: any shop
+            "max_price": str,  # exact decimal text; NULL: no limit
+            "kinds": str,  # JSON list of event kinds
+            "created": str,
+        },
+        pk="id",
+        foreign_keys=[("chat_id", "chats", "chat_id")],
+        not_null={"chat_id", "sizes", "kinds", "created"},
+    )
+    db.table("subscriptions").create_index(["chat_id"])
+    db.table("subscriptions").create_index(["style_code"])
+    db.table("told").create(
+        {
+            "subscription_id": int,
+            "variant_id": int,
+            "price_minor": int,
+            "currency": str,
+            "stock": str,
+            "updated": str,
+        },
+        pk=("subscription_id", "variant_id"),
+    )
+    db.table("told").create_index(["variant_id"])
+    db.table("outbox").create(
+        {
+            "id": int,
+            "chat_id": int,
+            "event_id": int,
+            "created": str,
+            "not_before": str,
+            "status": str,  # pending | sent | skipped | failed
+            "attempts": int,
+            "sent_at": str,
+            "message_id": int,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("event_id", "events", "id")],
+        not_null={"chat_id", "event_id", "created", "not_before", "status"},
+        defaults={"attempts": 0},
+    )
+    db.table("outbox").create_index(["chat_id", "event_id"], unique=True)
+    db.table("outbox").create_index(["status", "not_before"])
+
+
 # Each entry moves the schema from version i to i + 1. Append; never edit a released one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
 
 
 class Store:
@@ -288,13 +374,23 @@ class Store:
         counts: CrawlCounts,
         error: str | None = None,
         listings: Sequence[Listing] = (),
+        *,
+        missing_after: int = 3,
+        flap_window: float = 1800.0,
     ) -> ApplyResult:
-        """Close a crawl. Only an ``ok`` crawl changes what is known about the shop: any other
-        status records the attempt and leaves every variant's last known state untouched."""
+        """Close a crawl. Only an ``ok`` crawl changes what is known about the shop and may
+        produce events: any other status records the attempt and leaves every variant's last
+        known state untouched. Events and their outbox rows are written in the same
+        transaction as the state they come from."""
         result = ApplyResult()
         with self.write():
+            running = self.db.execute(
+                "SELECT status FROM crawls WHERE id = ?", [crawl_id]
+            ).fetchone()
+            if running is None or running[0] != CrawlStatus.RUNNING:
+                raise StoreError(f"crawl {crawl_id} is not running: it was finished already")
             if status == CrawlStatus.OK:
-                result = self._apply_listings(crawl_id, listings)
+                result = self._apply_listings(crawl_id, listings, missing_after, flap_window)
                 counts = CrawlCounts(
                     pages=counts.pages,
                     items=counts.items,
@@ -326,10 +422,18 @@ class Store:
             )
         return result
 
-    def _apply_listings(self, crawl_id: int, listings: Sequence[Listing]) -> ApplyResult:
-        shop_id = int(
-            self.db.execute("SELECT shop_id FROM crawls WHERE id = ?", [crawl_id]).fetchone()[0]
-        )
+    def _apply_listings(
+        self,
+        crawl_id: int,
+        listings: Sequence[Listing],
+        missing_after: int,
+        flap_window: float,
+    ) -> ApplyResult:
+        shop_id, shop = self.db.execute(
+            "SELECT c.shop_id, s.name FROM crawls c JOIN shops s ON s.id = c.shop_id "
+            "WHERE c.id = ?",
+            [crawl_id],
+        ).fetchone()
         now = utc_now()
         result = ApplyResult()
         execute = self.db.execute
@@ -338,21 +442,33 @@ class Store:
         product_ids = self._upsert_products(shop_id, listings, now)
         result.products = len(product_ids)
 
-        known: dict[str, tuple[Any, ...]] = {
-            row[0]: row[1:]
-            for row in execute(
-                "SELECT shop_variant_id, id, price_minor, compare_at_minor, currency, stock "
-                "FROM variants WHERE shop_id = ?",
-                [shop_id],
+        known: dict[str, tuple[Any, ...]] = {}
+        before: dict[str, VariantView] = {}
+        for row in execute(
+            "SELECT v.shop_variant_id, v.id, v.price_minor, v.compare_at_minor, v.currency, "
+            "v.stock, p.shop_product_id, v.style_code, v.size_us, v.size_label, v.misses "
+            "FROM variants v JOIN products p ON p.id = v.product_id WHERE v.shop_id = ?",
+            [shop_id],
+        ):
+            known[row[0]] = row[1:6]
+            before[row[0]] = VariantView(
+                row[0], row[6], row[7], row[8], row[9], _state(row[2:6]), row[10]
             )
-        }
+        after: dict[str, VariantView] = {}
+        variant_ids = {key: int(row[0]) for key, row in known.items()}
         unchanged: list[list[Any]] = []
-        seen: set[str] = set()
         for listing in listings:
-            if listing.variant_id in seen:
+            if listing.variant_id in after:
                 continue  # a shop listing one variant twice must not write two rows
-            seen.add(listing.variant_id)
             new = VariantState(listing.price, listing.compare_at, listing.currency, listing.stock)
+            after[listing.variant_id] = VariantView(
+                listing.variant_id,
+                listing.product_id,
+                listing.style_code,
+                listing.size_us,
+                listing.size_label,
+                new,
+            )
             detail = [
                 product_ids[listing.product_id],
                 listing.style_code,
@@ -373,6 +489,7 @@ class Store:
                     ).lastrowid
                     or 0
                 )
+                variant_ids[listing.variant_id] = variant_id
                 old = None
                 result.new_variants += 1
             else:
@@ -381,18 +498,7 @@ class Store:
                 if old == new:
                     unchanged.append([*detail, now, crawl_id, variant_id])
                     continue
-            history_id = execute(
-                "INSERT INTO history (variant_id, crawl_id, price_minor, compare_at_minor, "
-                "currency, stock, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [variant_id, crawl_id, *_minor(new), new.stock, now, now],
-            ).lastrowid
-            execute(
-                "UPDATE variants SET product_id = ?, style_code = ?, size_label = ?, size_us = ?, "
-                "width = ?, sku = ?, gtin = ?, price_minor = ?, compare_at_minor = ?, "
-                "currency = ?, stock = ?, history_id = ?, last_seen = ?, last_crawl_id = ?, "
-                "misses = 0 WHERE id = ?",
-                [*detail, *_minor(new)[:3], new.stock, history_id, now, crawl_id, variant_id],
-            )
+            self._record_state(variant_id, crawl_id, new, now, detail)
             result.changes.append(
                 VariantChange(variant_id, listing.style_code, listing.size_us, old, new)
             )
@@ -414,8 +520,52 @@ class Store:
             "AND (last_crawl_id IS NULL OR last_crawl_id != ?)",
             [shop_id, crawl_id],
         ).rowcount
-        result.variants = len(seen)
+        for key, view in before.items():
+            if key not in after:
+                after[key] = dataclasses.replace(view, misses=view.misses + 1)
+        result.variants = sum(1 for view in after.values() if not view.misses)
+        result.events = diff(before, after, missing_after=missing_after)
+        for event in result.events:
+            if after[event.key].misses and event.new is not None:
+                # missing from enough crawls in a row: from now on it is known as sold out
+                self._record_state(variant_ids[event.key], crawl_id, event.new, now, None)
+        result.alerts = queue_alerts(
+            self,
+            crawl_id=crawl_id,
+            shop_id=shop_id,
+            shop=shop,
+            events=[(variant_ids[e.key], e) for e in result.events],
+            flap_window=flap_window,
+        )
         return result
+
+    def _record_state(
+        self,
+        variant_id: int,
+        crawl_id: int,
+        state: VariantState,
+        now: str,
+        detail: list[Any] | None,
+    ) -> None:
+        """A new history row for a variant, and the variant's current state pointing at it."""
+        price, compare, currency = _minor(state)
+        history_id = self.db.execute(
+            "INSERT INTO history (variant_id, crawl_id, price_minor, compare_at_minor, "
+            "currency, stock, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [variant_id, crawl_id, price, compare, currency, state.stock, now, now],
+        ).lastrowid
+        self.db.execute(
+            "UPDATE variants SET price_minor = ?, compare_at_minor = ?, currency = ?, stock = ?, "
+            "history_id = ? WHERE id = ?",
+            [price, compare, currency, state.stock, history_id, variant_id],
+        )
+        if detail is not None:  # seen in this crawl: refresh what the shop says about it
+            self.db.execute(
+                "UPDATE variants SET product_id = ?, style_code = ?, size_label = ?, "
+                "size_us = ?, width = ?, sku = ?, gtin = ?, last_seen = ?, last_crawl_id = ?, "
+                "misses = 0 WHERE id = ?",
+                [*detail, now, crawl_id, variant_id],
+            )
 
     def _upsert_colorways(self, listings: Sequence[Listing], now: str) -> None:
         names: dict[str, tuple[str | None, str]] = {}

@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
+from pricewatch.config import Config
 from pricewatch.models import CrawlStatus, Listing, Stock
 from pricewatch.prices import PriceError, to_minor
 from pricewatch.sizes import SizeError, parse_size
@@ -181,10 +182,23 @@ class StorePipeline:
             dropped=int(stats.get("pricewatch/dropped", 0)),
             variants=len(self.listings),
         )
+        config = self.crawler.settings.get("PRICEWATCH_CONFIG")
+        if not isinstance(config, Config):
+            config = Config(shops=())
         try:
-            result = self.store.finish_crawl(self.crawl_id, status, counts, error, self.listings)
+            result = self.store.finish_crawl(
+                self.crawl_id,
+                status,
+                counts,
+                error,
+                self.listings,
+                missing_after=config.crawl.missing_after,
+                flap_window=config.alerts.flap_window,
+            )
             self.crawler.stats.set_value("pricewatch/status", str(status))
             self.crawler.stats.set_value("pricewatch/changes", len(result.changes))
+            self.crawler.stats.set_value("pricewatch/events", result.alerts.events)
+            self.crawler.stats.set_value("pricewatch/alerts_queued", result.alerts.queued)
             logger.info(
                 "%s: crawl %s, %d listings, %d changes%s",
                 spider.name,

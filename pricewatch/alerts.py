@@ -1,0 +1,171 @@
+"""From events to the outbox, inside the crawl's own transaction.
+
+For each event of a successful crawl: store it once, find the subscriptions that want it
+(`pricewatch.subscriptions.wants`), remember what each subscriber is now told, and write one
+outbox row per (event, chat). Being in the crawl's transaction is what makes delivery safe: a
+crash either keeps the crawl, its events and their outbox rows, or none of them.
+
+Flapping stock does not nag: a sold-out alert waits ``flap_window`` seconds before it may be
+sent, and a restock that comes while it waits cancels both (the subscriber never needed to
+know). A newer price alert for the same variant replaces one still waiting in the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+
+from pricewatch.changes import Event, EventKind
+from pricewatch.models import Stock, utc_now
+from pricewatch.prices import from_minor, to_minor
+from pricewatch.subscriptions import SubscriptionIndex, Told, active_subscriptions, wants
+
+if TYPE_CHECKING:  # the store calls into this module: import it for types only
+    from pricewatch.store import Store
+
+STOCK_KINDS = {EventKind.RESTOCK, EventKind.SOLD_OUT, EventKind.DELISTED}
+PRICE_KINDS = {EventKind.PRICE_DROP, EventKind.PRICE_RISE}
+DEFERRED_KINDS = {EventKind.SOLD_OUT, EventKind.DELISTED}
+
+
+@dataclass(frozen=True)
+class AlertCounts:
+    events: int = 0
+    queued: int = 0  # outbox rows written
+    cancelled: int = 0  # waiting rows made moot by this crawl (flaps, newer prices)
+
+
+def _minor(amount: Decimal | None, currency: str) -> int | None:
+    return None if amount is None else to_minor(amount, currency)
+
+
+def queue_alerts(
+    store: Store,
+    *,
+    crawl_id: int,
+    shop_id: int,
+    shop: str,
+    events: Sequence[tuple[int, Event]],
+    flap_window: float,
+) -> AlertCounts:
+    """Store events (with their variant ids) and queue what subscribers should hear."""
+    if not events:
+        return AlertCounts()
+    db = store.db
+    now = utc_now()
+    event_ids: list[tuple[int, int, Event]] = []
+    for variant_id, event in events:
+        state = event.new or event.old
+        currency = state.currency if state else "USD"
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO events (crawl_id, shop_id, variant_id, kind, style_code, "
+            "size_us, size_label, old_price_minor, new_price_minor, currency, old_stock, "
+            "new_stock, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                crawl_id,
+                shop_id,
+                variant_id,
+                event.kind,
+                event.style_code,
+                event.size_us,
+                event.size_label,
+                _minor(event.old.price, event.old.currency) if event.old else None,
+                _minor(event.new.price, event.new.currency) if event.new else None,
+                currency,
+                event.old.stock if event.old else None,
+                event.new.stock if event.new else None,
+                now,
+            ],
+        )
+        if cursor.rowcount:  # detection run twice on one crawl adds nothing
+            event_ids.append((int(cursor.lastrowid or 0), variant_id, event))
+    if not event_ids:
+        return AlertCounts()
+
+    index = SubscriptionIndex(active_subscriptions(store))
+    told = _told(db, [variant_id for _, variant_id, _ in event_ids])
+    queued = cancelled = 0
+    deferred_until = utc_now(flap_window)
+    for event_id, variant_id, event in event_ids:
+        chats: set[int] = set()
+        for subscription in index.candidates(event.style_code):
+            key = (subscription.id, variant_id)
+            if not wants(subscription, event, shop, told.get(key)):
+                continue
+            chats.add(subscription.chat_id)
+            if event.new is not None:
+                told[key] = Told(event.new.price, event.new.currency, event.new.stock)
+                db.execute(
+                    "INSERT INTO told (subscription_id, variant_id, price_minor, currency, "
+                    "stock, updated) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(subscription_id, variant_id) DO UPDATE SET "
+                    "price_minor = excluded.price_minor, currency = excluded.currency, "
+                    "stock = excluded.stock, updated = excluded.updated",
+                    [
+                        subscription.id,
+                        variant_id,
+                        to_minor(event.new.price, event.new.currency),
+                        event.new.currency,
+                        event.new.stock,
+                        now,
+                    ],
+                )
+        for chat_id in sorted(chats):
+            moot = _cancel_waiting(db, chat_id, variant_id, event.kind)
+            cancelled += moot
+            if moot and event.kind in STOCK_KINDS:
+                continue  # it flapped back before anyone was told: nothing to say
+            db.execute(
+                "INSERT OR IGNORE INTO outbox (chat_id, event_id, created, not_before, status, "
+                "attempts) VALUES (?, ?, ?, ?, 'pending', 0)",
+                [chat_id, event_id, now, deferred_until if event.kind in DEFERRED_KINDS else now],
+            )
+            queued += 1
+    return AlertCounts(events=len(event_ids), queued=queued, cancelled=cancelled)
+
+
+def _cancel_waiting(db: sqlite_utils.Database, chat_id: int, variant_id: int, kind: str) -> int:
+    """Mark unsent rows for this chat and variant that the new event makes moot."""
+    if kind in STOCK_KINDS:
+        undone = {
+            EventKind.RESTOCK: ("sold_out", "delisted"),
+            EventKind.SOLD_OUT: ("restock",),
+            EventKind.DELISTED: ("restock",),
+        }[EventKind(kind)]
+        reason = "flapped"
+    elif kind in PRICE_KINDS:
+        undone, reason = ("price_drop", "price_rise"), "superseded"
+    else:
+        return 0
+    marks = ",".join("?" * len(undone))
+    return int(
+        db.execute(
+            "UPDATE outbox SET status = 'skipped', error = ? WHERE status = 'pending' "
+            "AND chat_id = ? AND event_id IN (SELECT id FROM events WHERE variant_id = ? "
+            f"AND kind IN ({marks}))",
+            [reason, chat_id, variant_id, *undone],
+        ).rowcount
+    )
+
+
+def _told(db: sqlite_utils.Database, variant_ids: list[int]) -> dict[tuple[int, int], Told]:
+    told: dict[tuple[int, int], Told] = {}
+    unique = sorted(set(variant_ids))
+    for start in range(0, len(unique), 500):  # stay under SQLite's bound-parameter limit
+        chunk = unique[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for sid, vid, price, currency, stock in db.execute(
+            "SELECT subscription_id, variant_id, price_minor, currency, stock FROM told "
+            f"WHERE variant_id IN ({marks})",
+            chunk,
+        ):
+            told[(int(sid), int(vid))] = Told(
+                from_minor(price, currency) if price is not None and currency else None,
+                currency,
+                Stock(stock) if stock else None,
+            )
+    return told

@@ -1,0 +1,126 @@
+"""Change detection: what a successful crawl changed, as events. Pure: no I/O.
+
+`diff(before, after)` compares one shop's variants as they were known before a crawl with what
+the crawl saw. Rules, each tested in tests/pricewatch/test_changes.py:
+- stock: in stock -> sold out is `sold_out`; sold out -> in stock is `restock`;
+- price: a change of at least one cent in the same currency is `price_drop` or `price_rise`;
+  a currency change is never a drop or a rise;
+- a variant seen for the first time is `new_colorway` if its style code was not sold at this
+  shop before, else `new_size`; a shop's very first crawl is a baseline and says nothing;
+- a variant missing from the feed is unknown, not sold out: only when it has been missing from
+  ``missing_after`` successful crawls in a row does it become `sold_out` (the product is still
+  listed in other sizes) or `delisted` (the whole product is gone), once.
+Only `ok` crawls reach this function (see `pricewatch.store`), so a failed, partial or blocked
+crawl can never produce an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from pricewatch.models import Stock, VariantState
+
+ONE_CENT = Decimal("0.01")
+
+
+class EventKind(StrEnum):
+    RESTOCK = "restock"
+    SOLD_OUT = "sold_out"
+    PRICE_DROP = "price_drop"
+    PRICE_RISE = "price_rise"
+    NEW_COLORWAY = "new_colorway"
+    NEW_SIZE = "new_size"
+    DELISTED = "delisted"
+
+
+# What a subscription gets when it names no kinds: the news people wait for.
+DEFAULT_KINDS: tuple[EventKind, ...] = (
+    EventKind.RESTOCK,
+    EventKind.PRICE_DROP,
+    EventKind.NEW_COLORWAY,
+    EventKind.NEW_SIZE,
+)
+
+
+@dataclass(frozen=True)
+class VariantView:
+    """What detection needs to know about one variant of one shop."""
+
+    key: str  # the shop's variant id
+    product_key: str
+    style_code: str
+    size_us: float | None
+    size_label: str
+    state: VariantState | None  # None: never seen with a valid state
+    misses: int = 0  # successful crawls in a row that did not list it
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    key: str
+    style_code: str
+    size_us: float | None
+    size_label: str
+    old: VariantState | None
+    new: VariantState | None
+
+
+def diff(
+    before: Mapping[str, VariantView],
+    after: Mapping[str, VariantView],
+    *,
+    missing_after: int = 3,
+) -> list[Event]:
+    """Events between two views of one shop, keyed by the shop's variant id."""
+    if not before:
+        return []  # first crawl of a shop: a baseline, not news
+    events: list[Event] = []
+    styles_before = {view.style_code for view in before.values()}
+    listed_products = {view.product_key for view in after.values() if view.misses == 0}
+    for key, now in after.items():
+        was = before.get(key)
+        if was is None or was.state is None:
+            if now.state is not None and now.misses == 0:
+                kind = (
+                    EventKind.NEW_SIZE
+                    if now.style_code in styles_before
+                    else EventKind.NEW_COLORWAY
+                )
+                events.append(_event(kind, now, None, now.state))
+            continue
+        if now.misses:
+            if now.misses == missing_after and was.state.stock == Stock.IN_STOCK:
+                kind = (
+                    EventKind.SOLD_OUT if now.product_key in listed_products else EventKind.DELISTED
+                )
+                gone = VariantState(
+                    was.state.price, was.state.compare_at, was.state.currency, Stock.SOLD_OUT
+                )
+                events.append(_event(kind, now, was.state, gone))
+            continue
+        if now.state is None:
+            continue
+        events.extend(_state_events(now, was.state, now.state))
+    return events
+
+
+def _state_events(view: VariantView, old: VariantState, new: VariantState) -> list[Event]:
+    events = []
+    if old.stock != Stock.IN_STOCK and new.stock == Stock.IN_STOCK:
+        events.append(_event(EventKind.RESTOCK, view, old, new))
+    elif old.stock == Stock.IN_STOCK and new.stock == Stock.SOLD_OUT:
+        events.append(_event(EventKind.SOLD_OUT, view, old, new))
+    if old.currency == new.currency and abs(new.price - old.price) >= ONE_CENT:
+        kind = EventKind.PRICE_DROP if new.price < old.price else EventKind.PRICE_RISE
+        events.append(_event(kind, view, old, new))
+    return events
+
+
+def _event(
+    kind: EventKind, view: VariantView, old: VariantState | None, new: VariantState | None
+) -> Event:
+    return Event(kind, view.key, view.style_code, view.size_us, view.size_label, old, new)

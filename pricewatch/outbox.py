@@ -1,0 +1,176 @@
+"""The outbox: alerts waiting to be sent, read and marked by the delivery loop.
+
+Rows are written by `pricewatch.alerts` in the crawl's transaction (so none is lost) and marked
+``sent`` one message at a time, right after Telegram accepted it (so a restart resends only what
+was not yet sent). A stock alert whose news is no longer true when its turn comes (the shoe sold
+out again before the restock alert went) is marked ``skipped`` instead of being sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pricewatch.changes import EventKind
+from pricewatch.models import Stock, utc_now
+from pricewatch.prices import from_minor
+from pricewatch.store import Store
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One outbox row, with everything its message says."""
+
+    outbox_id: int
+    chat_id: int
+    chat_type: str
+    kind: EventKind
+    style_code: str
+    colorway_name: str | None
+    shop: str
+    size_us: float | None
+    size_label: str
+    old_price: Decimal | None
+    new_price: Decimal | None
+    currency: str
+    old_stock: Stock | None
+    new_stock: Stock | None
+    url: str
+    created: str
+    attempts: int
+    still_true: bool  # the variant is still in the state the alert announces
+
+
+_DUE = """
+SELECT o.id, o.chat_id, coalesce(c.type, 'private'), e.kind, e.style_code, cw.name, s.name,
+       e.size_us, e.size_label, e.old_price_minor, e.new_price_minor, e.currency, e.old_stock,
+       e.new_stock, p.url, v.shop_variant_id, e.created, o.attempts, v.stock
+FROM outbox o
+JOIN events e ON e.id = o.event_id
+JOIN variants v ON v.id = e.variant_id
+JOIN products p ON p.id = v.product_id
+JOIN shops s ON s.id = e.shop_id
+LEFT JOIN colorways cw ON cw.style_code = e.style_code
+LEFT JOIN chats c ON c.chat_id = o.chat_id
+WHERE o.status = 'pending' AND o.not_before <= ? AND coalesce(c.active, 1) = 1
+ORDER BY o.chat_id, o.id
+LIMIT ?
+"""
+
+
+def _alert(row: Sequence[Any]) -> Alert:
+    (
+        oid,
+        chat_id,
+        chat_type,
+        kind,
+        code,
+        name,
+        shop,
+        size_us,
+        label,
+        old_minor,
+        new_minor,
+        currency,
+        old_stock,
+        new_stock,
+        url,
+        variant_key,
+        created,
+        attempts,
+        stock_now,
+    ) = row
+    kind = EventKind(kind)
+    still_true = kind not in (EventKind.RESTOCK, EventKind.SOLD_OUT, EventKind.DELISTED) or (
+        stock_now == new_stock
+    )
+    link = f"{url.split('?')[0]}?variant={variant_key}" if "/products/" in url else url
+    return Alert(
+        outbox_id=int(oid),
+        chat_id=int(chat_id),
+        chat_type=str(chat_type),
+        kind=kind,
+        style_code=str(code),
+        colorway_name=name,
+        shop=str(shop),
+        size_us=size_us,
+        size_label=str(label or ""),
+        old_price=from_minor(old_minor, currency) if old_minor is not None else None,
+        new_price=from_minor(new_minor, currency) if new_minor is not None else None,
+        currency=str(currency),
+        old_stock=Stock(old_stock) if old_stock else None,
+        new_stock=Stock(new_stock) if new_stock else None,
+        url=link,
+        created=str(created),
+        attempts=int(attempts or 0),
+        still_true=still_true,
+    )
+
+
+def due_alerts(
+    store: Store, *, now: str | None = None, limit: int = 1000
+) -> dict[int, list[Alert]]:
+    """Pending alerts that may be sent now, grouped by chat (oldest first)."""
+    grouped: dict[int, list[Alert]] = {}
+    for row in store.db.execute(_DUE, [now or utc_now(), limit]):
+        alert = _alert(row)
+        grouped.setdefault(alert.chat_id, []).append(alert)
+    return grouped
+
+
+def _ids(outbox_ids: Iterable[int]) -> list[int]:
+    return sorted(set(outbox_ids))
+
+
+def _update(store: Store, sql: str, params: list[Any], outbox_ids: Iterable[int]) -> int:
+    ids = _ids(outbox_ids)
+    if not ids:
+        return 0
+    marks = ",".join("?" * len(ids))
+    with store.write():
+        return int(
+            store.db.execute(
+                f"{sql} WHERE status = 'pending' AND id IN ({marks})", [*params, *ids]
+            ).rowcount
+        )
+
+
+def mark_sent(store: Store, outbox_ids: Iterable[int], message_id: int | None = None) -> int:
+    return _update(
+        store,
+        "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1",
+        [utc_now(), message_id],
+        outbox_ids,
+    )
+
+
+def mark_skipped(store: Store, outbox_ids: Iterable[int], reason: str) -> int:
+    return _update(store, "UPDATE outbox SET status = 'skipped', error = ?", [reason], outbox_ids)
+
+
+def mark_retry(store: Store, outbox_ids: Iterable[int], error: str, delay_seconds: float) -> int:
+    """Try again later (network error, RetryAfter): the row stays pending."""
+    return _update(
+        store,
+        "UPDATE outbox SET attempts = attempts + 1, error = ?, not_before = ?",
+        [error, utc_now(delay_seconds)],
+        outbox_ids,
+    )
+
+
+def mark_failed(store: Store, outbox_ids: Iterable[int], error: str) -> int:
+    """Give up (the chat blocked the bot, or too many attempts)."""
+    return _update(
+        store,
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, error = ?",
+        [error],
+        outbox_ids,
+    )
+
+
+def outbox_length(store: Store) -> int:
+    return int(
+        store.db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+    )

@@ -1,0 +1,221 @@
+"""Chats, their subscriptions, and which events each subscription should hear about.
+
+A subscription names a colorway (or any 2002R), sizes (or any), a shop (or any), a max price
+(or none) and the event kinds it wants. `wants(...)` is the pure rule that decides whether one
+event becomes a message for one subscription, so alerts do not nag:
+- a price drop is news only if it is below the last price this subscriber was told (and at or
+  below their max price);
+- a restock is news only if they were not last told it is in stock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pricewatch.changes import DEFAULT_KINDS, Event, EventKind
+from pricewatch.models import Stock, utc_now
+
+if TYPE_CHECKING:  # the store calls into this module: import it for types only
+    from pricewatch.store import Store
+
+MAX_SUBSCRIPTIONS_PER_CHAT = 25
+# Kinds where a max price matters: the ones that invite buying.
+PRICED_KINDS = {
+    EventKind.RESTOCK,
+    EventKind.PRICE_DROP,
+    EventKind.NEW_COLORWAY,
+    EventKind.NEW_SIZE,
+}
+
+
+class SubscriptionError(ValueError):
+    """A subscription that cannot be made; the message is for the person who asked."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    chat_id: int
+    style_code: str | None  # None: any 2002R
+    sizes: tuple[float, ...]  # US men's; empty: any size
+    shop: str | None  # None: any shop
+    max_price: Decimal | None
+    kinds: tuple[EventKind, ...]
+    created: str
+
+
+@dataclass(frozen=True)
+class Told:
+    """What a subscriber was last told about one variant."""
+
+    price: Decimal | None
+    currency: str | None
+    stock: Stock | None
+
+
+def _subscription(row: Sequence[Any]) -> Subscription:
+    sid, chat_id, style, sizes, shop, max_price, kinds, created = row
+    return Subscription(
+        id=int(sid),
+        chat_id=int(chat_id),
+        style_code=style,
+        sizes=tuple(float(s) for s in json.loads(sizes or "[]")),
+        shop=shop,
+        max_price=Decimal(max_price) if max_price is not None else None,
+        kinds=tuple(EventKind(k) for k in json.loads(kinds)),
+        created=str(created),
+    )
+
+
+_COLUMNS = "id, chat_id, style_code, sizes, shop, max_price, kinds, created"
+
+
+def upsert_chat(store: Store, chat_id: int, chat_type: str = "private", title: str = "") -> None:
+    """Remember a chat; a chat that talks to us again is active again."""
+    with store.write():
+        store.db.execute(
+            "INSERT INTO chats (chat_id, type, title, active, created) VALUES (?, ?, ?, 1, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET type = excluded.type, title = excluded.title, "
+            "active = 1",
+            [chat_id, chat_type, title, utc_now()],
+        )
+
+
+def set_chat_active(store: Store, chat_id: int, active: bool) -> None:
+    with store.write():
+        store.db.execute(
+            "UPDATE chats SET active = ? WHERE chat_id = ?", [1 if active else 0, chat_id]
+        )
+
+
+def add_subscription(
+    store: Store,
+    chat_id: int,
+    *,
+    style_code: str | None,
+    sizes: Iterable[float] = (),
+    shop: str | None = None,
+    max_price: Decimal | None = None,
+    kinds: Iterable[EventKind] = DEFAULT_KINDS,
+    limit: int = MAX_SUBSCRIPTIONS_PER_CHAT,
+) -> Subscription:
+    """Add one subscription for a chat (the chat must have been seen: `upsert_chat`)."""
+    sizes = tuple(sorted(set(sizes)))
+    kinds = tuple(dict.fromkeys(EventKind(k) for k in kinds))
+    if not kinds:
+        raise SubscriptionError("choose at least one kind of alert")
+    if max_price is not None and max_price <= 0:
+        raise SubscriptionError("the max price must be more than 0")
+    with store.write():
+        count = store.db.execute(
+            "SELECT count(*) FROM subscriptions WHERE chat_id = ?", [chat_id]
+        ).fetchone()[0]
+        if count >= limit:
+            raise SubscriptionError(
+                f"this chat already has {count} subscriptions (the limit is {limit}): "
+                "remove one with /unsubscribe first"
+            )
+        cursor = store.db.execute(
+            "INSERT INTO subscriptions (chat_id, style_code, sizes, shop, max_price, kinds, "
+            "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                chat_id,
+                style_code.upper() if style_code else None,
+                json.dumps(list(sizes)),
+                shop,
+                str(max_price) if max_price is not None else None,
+                json.dumps([str(k) for k in kinds]),
+                utc_now(),
+            ],
+        )
+        row = store.db.execute(
+            f"SELECT {_COLUMNS} FROM subscriptions WHERE id = ?", [cursor.lastrowid]
+        ).fetchone()
+    return _subscription(row)
+
+
+def list_subscriptions(store: Store, chat_id: int) -> list[Subscription]:
+    rows = store.db.execute(
+        f"SELECT {_COLUMNS} FROM subscriptions WHERE chat_id = ? ORDER BY id", [chat_id]
+    )
+    return [_subscription(row) for row in rows]
+
+
+def remove_subscription(store: Store, chat_id: int, subscription_id: int) -> bool:
+    """Remove one of this chat's subscriptions; False if it is not (or no longer) there."""
+    with store.write():
+        store.db.execute("DELETE FROM told WHERE subscription_id = ?", [subscription_id])
+        deleted = store.db.execute(
+            "DELETE FROM subscriptions WHERE id = ? AND chat_id = ?", [subscription_id, chat_id]
+        ).rowcount
+    return bool(deleted)
+
+
+def forget_chat(store: Store, chat_id: int) -> int:
+    """/stop: delete the chat, its subscriptions and whatever was still to be sent to it."""
+    with store.write():
+        store.db.execute(
+            "DELETE FROM told WHERE subscription_id IN "
+            "(SELECT id FROM subscriptions WHERE chat_id = ?)",
+            [chat_id],
+        )
+        removed = store.db.execute(
+            "DELETE FROM subscriptions WHERE chat_id = ?", [chat_id]
+        ).rowcount
+        store.db.execute("DELETE FROM outbox WHERE chat_id = ?", [chat_id])
+        store.db.execute("DELETE FROM chats WHERE chat_id = ?", [chat_id])
+    return int(removed)
+
+
+def active_subscriptions(store: Store) -> list[Subscription]:
+    rows = store.db.execute(
+        f"SELECT {', '.join('s.' + c.strip() for c in _COLUMNS.split(','))} "
+        "FROM subscriptions s JOIN chats c ON c.chat_id = s.chat_id WHERE c.active = 1"
+    )
+    return [_subscription(row) for row in rows]
+
+
+def wants(subscription: Subscription, event: Event, shop: str, told: Told | None) -> bool:
+    """Whether this event is news for this subscription. Pure."""
+    if event.kind not in subscription.kinds:
+        return False
+    if subscription.style_code and subscription.style_code != event.style_code:
+        return False
+    if subscription.shop and subscription.shop.casefold() != shop.casefold():
+        return False
+    if subscription.sizes and event.size_us not in subscription.sizes:
+        return False
+    new = event.new
+    if (
+        subscription.max_price is not None
+        and event.kind in PRICED_KINDS
+        and new is not None
+        and new.price > subscription.max_price
+    ):
+        return False
+    if told is None or new is None:
+        return True
+    if event.kind == EventKind.PRICE_DROP:
+        return told.currency != new.currency or told.price is None or new.price < told.price
+    if event.kind == EventKind.RESTOCK:
+        return told.stock != Stock.IN_STOCK
+    if event.kind in (EventKind.SOLD_OUT, EventKind.DELISTED):
+        return told.stock != Stock.SOLD_OUT
+    return True
+
+
+class SubscriptionIndex:
+    """Subscriptions by style code, so one event is matched against the few that can want it
+    rather than against every subscription."""
+
+    def __init__(self, subscriptions: Iterable[Subscription]) -> None:
+        self.by_style: dict[str | None, list[Subscription]] = {}
+        for subscription in subscriptions:
+            self.by_style.setdefault(subscription.style_code, []).append(subscription)
+
+    def candidates(self, style_code: str) -> list[Subscription]:
+        return self.by_style.get(style_code, []) + self.by_style.get(None, [])
