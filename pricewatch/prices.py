@@ -6,6 +6,7 @@ Every price a spider sees (Shopify "145.00", `.js` cents 14500, JSON-LD 49.1, pa
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -131,6 +132,7 @@ _NUMBER_RUN = re.compile(r"\d[\d.,']*\d|\d")
 _ISO_TOKEN = re.compile(r"(?<![A-Za-z])([A-Za-z]{3})(?![A-Za-z])")
 
 
+@functools.lru_cache(maxsize=256)  # every stored price asks: a handful of currencies
 def _exponent(currency: str) -> int:
     if not is_valid_currency(currency):
         raise PriceError(f"not an ISO 4217 currency code: {currency!r}")

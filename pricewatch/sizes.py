@@ -6,6 +6,7 @@ UK = men's - 0.5, EU and cm by New Balance's own chart (5.2), never by a formula
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -267,6 +268,7 @@ def _parse_segment(segment: str, default_system: str, label: str) -> Size:
     return Size(label, _from_chart(value, 2, _CM_TOLERANCE, label), width, system)
 
 
+@functools.lru_cache(maxsize=4096)  # a shop repeats the same few dozen labels thousands of times
 def parse_size(label: str, default_system: str = "us") -> Size:
     """Read a shop's size label; a bare number is in `default_system` (the shop's config).
 

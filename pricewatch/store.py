@@ -310,18 +310,21 @@ class Store:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def migrate(self) -> None:
-        current = self.schema_version
-        if current > len(MIGRATIONS):
-            raise StoreError(
-                f"database {self.path} has schema version {current}, newer than this "
-                f"pricewatch understands ({len(MIGRATIONS)}): upgrade pricewatch"
-            )
-        if current == 0 and self.db.table_names():
-            raise StoreError(f"{self.path} is an SQLite database, but not a pricewatch one")
-        for version in range(current, len(MIGRATIONS)):
-            with self.write():
+        if self.schema_version == len(MIGRATIONS):
+            return
+        # Under the write lock: two processes opening a new database must not both migrate.
+        with self.write():
+            current = self.schema_version
+            if current > len(MIGRATIONS):
+                raise StoreError(
+                    f"database {self.path} has schema version {current}, newer than this "
+                    f"pricewatch understands ({len(MIGRATIONS)}): upgrade pricewatch"
+                )
+            if current == 0 and self.db.table_names():
+                raise StoreError(f"{self.path} is an SQLite database, but not a pricewatch one")
+            for version in range(current, len(MIGRATIONS)):
                 MIGRATIONS[version](self.db)
-                self.db.execute(f"PRAGMA user_version = {version + 1}")
+            self.db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
@@ -443,20 +446,24 @@ class Store:
         result.products = len(product_ids)
 
         known: dict[str, tuple[Any, ...]] = {}
+        stored_detail: dict[str, list[Any]] = {}
         before: dict[str, VariantView] = {}
         for row in execute(
             "SELECT v.shop_variant_id, v.id, v.price_minor, v.compare_at_minor, v.currency, "
-            "v.stock, p.shop_product_id, v.style_code, v.size_us, v.size_label, v.misses "
+            "v.stock, p.shop_product_id, v.style_code, v.size_us, v.size_label, v.misses, "
+            "v.product_id, v.width, v.sku, v.gtin "
             "FROM variants v JOIN products p ON p.id = v.product_id WHERE v.shop_id = ?",
             [shop_id],
         ):
             known[row[0]] = row[1:6]
+            stored_detail[row[0]] = [row[11], row[7], row[9], row[8], *row[12:15]]
             before[row[0]] = VariantView(
                 row[0], row[6], row[7], row[8], row[9], _state(row[2:6]), row[10]
             )
         after: dict[str, VariantView] = {}
         variant_ids = {key: int(row[0]) for key, row in known.items()}
         unchanged: list[list[Any]] = []
+        seen_only: list[tuple[str, int, int]] = []  # the common case: nothing to rewrite
         for listing in listings:
             if listing.variant_id in after:
                 continue  # a shop listing one variant twice must not write two rows
@@ -494,9 +501,12 @@ class Store:
                 result.new_variants += 1
             else:
                 variant_id = int(previous[0])
-                old = _state(previous[1:])
+                old = before[listing.variant_id].state
                 if old == new:
-                    unchanged.append([*detail, now, crawl_id, variant_id])
+                    if detail == stored_detail[listing.variant_id]:
+                        seen_only.append((now, crawl_id, variant_id))
+                    else:
+                        unchanged.append([*detail, now, crawl_id, variant_id])
                     continue
             self._record_state(variant_id, crawl_id, new, now, detail)
             result.changes.append(
@@ -507,6 +517,10 @@ class Store:
             "width = ?, sku = ?, gtin = ?, last_seen = ?, last_crawl_id = ?, misses = 0 "
             "WHERE id = ?",
             unchanged,
+        )
+        self.db.conn.executemany(
+            "UPDATE variants SET last_seen = ?, last_crawl_id = ?, misses = 0 WHERE id = ?",
+            seen_only,
         )
         # The open history row of every variant seen now was still true now.
         execute(
