@@ -18,6 +18,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +27,9 @@ from urllib.parse import urlsplit
 from pricewatch.prices import is_valid_currency
 from pricewatch.sizes import SIZE_SYSTEMS
 
-PLATFORMS = ("shopify",)
+PLATFORMS = ("shopify", "jsonld", "html")
+# Platforms that read product pages one by one and so need to be told where the pages are.
+PAGE_PLATFORMS = ("jsonld", "html")
 DEFAULT_DB = Path("data") / "pricewatch.db"
 DEFAULT_CONFIG_NAME = "pricewatch.toml"
 # A browser-like UA gets the same JSON as everyone else; the contact URL says who we are.
@@ -41,6 +44,25 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class HtmlSelectors:
+    """CSS selectors for a product page without usable JSON-LD (``platform = "html"``).
+
+    Microdata and OpenGraph ``product:price:amount`` are read first; these are the fallback and
+    the only source of per-size stock. A selector's element gives its ``content`` or ``value``
+    attribute when it has one, else its text."""
+
+    price: str
+    title: str | None = None
+    currency: str | None = None
+    # One element per size (a button, an <option>, a <li>); its text is the size label.
+    sizes: str | None = None
+    # A size element that matches this selector, or contains a match, is sold out:
+    # ".sold-out", "[disabled]", "[aria-disabled=true]", "[class*=unavailable]".
+    sold_out: str | None = None
+    style_code: str | None = None
+
+
+@dataclass(frozen=True)
 class ShopConfig:
     name: str
     platform: str
@@ -50,6 +72,18 @@ class ShopConfig:
     enabled: bool = True
     # What a bare size number means at this shop ("9" is UK 9 at a UK shop).
     size_system: str = "us"
+    # Product-page platforms (jsonld, html): where the product pages are. URLs may be paths on
+    # the shop's url ("/sitemap_index.xml"). Patterns are regular expressions (re.search).
+    sitemap: str | None = None  # a sitemap, a sitemap index, or a robots.txt naming sitemaps
+    sitemap_follow: tuple[str, ...] = ()  # which sitemaps of an index to read (default: all)
+    url_patterns: tuple[str, ...] = ()  # which URLs are product pages (default: every URL)
+    listing_urls: tuple[str, ...] = ()  # pages linking to products (rel=next pages followed)
+    product_urls: tuple[str, ...] = ()  # product pages crawled every time
+    # A whole catalog's sitemap must not turn into 10,000 requests; more pages -> partial.
+    max_products: int = 300
+    selectors: HtmlSelectors | None = None  # platform "html" only
+    # A cron expression for this shop instead of [schedule] default (a drop day, say).
+    schedule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +104,26 @@ class CrawlConfig:
     time_limit: float = 900.0
     # Successful crawls a variant may be missing from before it is treated as gone.
     missing_after: int = 3
+    # Where crawls run: "local" (a child process here) or "scrapyd" (jobs on Scrapyd servers,
+    # pricewatch.backends). Scrapyd URLs are base URLs like http://10.0.0.5:6800.
+    backend: str = "local"
+    scrapyd_urls: tuple[str, ...] = ()
+    scrapyd_project: str = "pricewatch"
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    # Cron expressions (minute hour day month weekday), in `timezone`.
+    default: str = "*/30 * * * *"
+    timezone: str = "UTC"
+    # Seconds of random delay per run, so shops are not all hit in the same second.
+    jitter: float = 60.0
+    # No shop is polled more often than this, whatever its cron says: Shopify blocks clients
+    # that poll every few seconds (RETAILERS.md 3.4).
+    min_interval: float = 300.0
+    # On start, crawl at once every shop not crawled within min_interval, rather than wait
+    # for its next cron time.
+    run_at_start: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,6 +151,7 @@ class Config:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     source: str = "<defaults>"
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
 
     def shop(self, name: str) -> ShopConfig:
@@ -126,15 +181,29 @@ class Config:
     def from_json(cls, text: str) -> Config:
         data = json.loads(text)
         return cls(
-            shops=tuple(ShopConfig(**s) for s in data["shops"]),
+            shops=tuple(_shop_from_json(s) for s in data["shops"]),
             db_path=Path(data["db_path"]),
-            crawl=CrawlConfig(**data["crawl"]),
+            crawl=CrawlConfig(
+                **{**data["crawl"], "scrapyd_urls": tuple(data["crawl"].get("scrapyd_urls", ()))}
+            ),
             source=data["source"],
             alerts=AlertsConfig(**data["alerts"]),
+            schedule=ScheduleConfig(**data["schedule"]),
             telegram=TelegramConfig(
                 **{**data["telegram"], "admin_chat_ids": tuple(data["telegram"]["admin_chat_ids"])}
             ),
         )
+
+
+def _shop_from_json(data: dict[str, Any]) -> ShopConfig:
+    """A `ShopConfig` from `dataclasses.asdict` output: JSON turned its tuples into lists."""
+    values = dict(data)
+    for key in _TUPLE_KEYS:
+        if key in values:
+            values[key] = tuple(values[key])
+    if isinstance(values.get("selectors"), dict):
+        values["selectors"] = HtmlSelectors(**values["selectors"])
+    return ShopConfig(**values)
 
 
 def packaged_config(name: str) -> str:
@@ -224,8 +293,9 @@ def parse_config(text: str, *, source: str = "<string>", base_dir: Path | None =
         key = sorted(unknown)[0]
         raise ConfigError(f"{locate.key(key)}: unknown setting {key!r}")
 
-    crawl = _parse_section(data.get("crawl", {}), CrawlConfig(), "crawl", locate)
+    crawl = _parse_crawl(data.get("crawl", {}), locate)
     alerts = _parse_section(data.get("alerts", {}), AlertsConfig(), "alerts", locate)
+    schedule = _parse_schedule(data.get("schedule", {}), locate)
     telegram = _parse_telegram(data.get("telegram", {}), locate)
     raw_shops = data.get("shops", [])
     if not isinstance(raw_shops, list):
@@ -241,6 +311,13 @@ def parse_config(text: str, *, source: str = "<string>", base_dir: Path | None =
                 f"(first defined at line {locate.shop_line(seen[folded])})"
             )
         seen[folded] = index
+        if shop.schedule:
+            problem = cron_problem(shop.schedule, schedule.timezone, schedule.min_interval)
+            if problem:
+                raise ConfigError(
+                    f"{locate.in_shop(index, 'schedule')}: shop {shop.name!r} has a bad "
+                    f"schedule {shop.schedule!r}: {problem}"
+                )
         shops.append(shop)
 
     db_path = DEFAULT_DB
@@ -256,6 +333,7 @@ def parse_config(text: str, *, source: str = "<string>", base_dir: Path | None =
         crawl=crawl,
         source=source,
         alerts=alerts,
+        schedule=schedule,
         telegram=telegram,
     )
 
@@ -310,7 +388,19 @@ def _parse_shop(raw: Any, index: int, locate: _Locator) -> ShopConfig:
             f"{locate.in_shop(index, 'size_system')}: shop {name!r} has unknown size_system "
             f"{size_system!r} (known: {', '.join(SIZE_SYSTEMS)})"
         )
+    pages = _parse_page_settings(raw, index, name, locate)
+    schedule = raw.get("schedule")
+    if schedule is not None:
+        if not isinstance(schedule, str):
+            raise ConfigError(f"{locate.in_shop(index, 'schedule')}: schedule must be a string")
+        problem = cron_problem(schedule)
+        if problem:
+            raise ConfigError(
+                f"{locate.in_shop(index, 'schedule')}: shop {name!r} has a bad schedule "
+                f"{schedule!r}: {problem}"
+            )
     return ShopConfig(
+        schedule=schedule,
         name=name,
         platform=raw["platform"],
         url=url,
@@ -318,10 +408,245 @@ def _parse_shop(raw: Any, index: int, locate: _Locator) -> ShopConfig:
         collection=collection,
         enabled=enabled,
         size_system=size_system,
+        **pages,
     )
 
 
-_Section = TypeVar("_Section", CrawlConfig, AlertsConfig, TelegramConfig)
+_PAGE_KEYS = (
+    "sitemap",
+    "sitemap_follow",
+    "url_patterns",
+    "listing_urls",
+    "product_urls",
+    "max_products",
+    "selectors",
+)
+_TUPLE_KEYS = ("sitemap_follow", "url_patterns", "listing_urls", "product_urls")
+_SELECTOR_KEYS = {f.name for f in dataclasses.fields(HtmlSelectors)}
+
+
+def _parse_page_settings(
+    raw: dict[str, Any], index: int, name: str, locate: _Locator
+) -> dict[str, Any]:
+    """The settings of a product-page shop (jsonld, html), checked; {} for a Shopify shop."""
+    platform = raw["platform"]
+    if platform not in PAGE_PLATFORMS:
+        for key in _PAGE_KEYS:
+            if key in raw:
+                raise ConfigError(
+                    f"{locate.in_shop(index, key)}: {key} is for product-page shops "
+                    f"(platform {' or '.join(PAGE_PLATFORMS)}); {platform} shops do not use it"
+                )
+        return {}
+    if "collection" in raw:
+        raise ConfigError(
+            f"{locate.in_shop(index, 'collection')}: collection is a Shopify setting; a "
+            f"{platform} shop lists its pages with sitemap, listing_urls or product_urls"
+        )
+    values: dict[str, Any] = {}
+    sitemap = raw.get("sitemap")
+    if sitemap is not None:
+        values["sitemap"] = _page_url(sitemap, "sitemap", index, name, locate)
+    for key in _TUPLE_KEYS:
+        items = raw.get(key, [])
+        if isinstance(items, str):
+            items = [items]  # one URL or pattern may be written without the brackets
+        if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+            raise ConfigError(
+                f"{locate.in_shop(index, key)}: shop {name!r}: {key} must be a list of strings"
+            )
+        if key in ("sitemap_follow", "url_patterns"):
+            for pattern in items:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ConfigError(
+                        f"{locate.in_shop(index, key)}: shop {name!r} has a bad {key} "
+                        f"regular expression {pattern!r}: {exc}"
+                    ) from exc
+        else:
+            items = [_page_url(item, key, index, name, locate) for item in items]
+        values[key] = tuple(items)
+    if not (sitemap or values["listing_urls"] or values["product_urls"]):
+        raise ConfigError(
+            f"{locate.shop(index)}: shop {name!r} ({platform}) needs sitemap, listing_urls or "
+            "product_urls: where its product pages are"
+        )
+    if values["listing_urls"] and not values["url_patterns"]:
+        # A listing page links to everything (menus, footers); only patterns say which links
+        # are product pages.
+        raise ConfigError(
+            f"{locate.in_shop(index, 'listing_urls')}: shop {name!r}: listing_urls need "
+            "url_patterns (regular expressions of product page URLs)"
+        )
+    max_products = raw.get("max_products", ShopConfig.max_products)
+    if isinstance(max_products, bool) or not isinstance(max_products, int) or max_products < 1:
+        raise ConfigError(
+            f"{locate.in_shop(index, 'max_products')}: max_products must be a positive integer"
+        )
+    values["max_products"] = max_products
+    selectors = raw.get("selectors")
+    if platform == "html":
+        values["selectors"] = _parse_selectors(selectors, index, name, locate)
+    elif selectors is not None:
+        raise ConfigError(
+            f"{locate.in_shop(index, 'selectors')}: selectors are for html shops; a jsonld "
+            "shop reads the page's JSON-LD"
+        )
+    return values
+
+
+def _page_url(value: Any, key: str, index: int, name: str, locate: _Locator) -> str:
+    """An absolute http(s) URL, or a path on the shop's url (kept as a path: it follows the
+    shop's url wherever that points, a replica's port included)."""
+    if isinstance(value, str):
+        value = value.strip()
+        parts = urlsplit(value)
+        if value.startswith("/") and not value.startswith("//"):
+            return value
+        if parts.scheme in ("http", "https") and parts.hostname:
+            return value
+    raise ConfigError(
+        f"{locate.in_shop(index, key)}: shop {name!r} has a bad {key} {value!r} "
+        "(expected https://... or a path like /sitemap.xml)"
+    )
+
+
+def _parse_selectors(raw: Any, index: int, name: str, locate: _Locator) -> HtmlSelectors:
+    # Imported here: every command reads the config, few configs have html shops.
+    import soupsieve
+
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{locate.shop(index)}: html shop {name!r} needs a [shops.selectors] table "
+            '(at least price = "<CSS selector>")'
+        )
+    unknown = set(raw) - _SELECTOR_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(
+            f"{locate.in_shop(index, key)}: unknown selector {key!r} "
+            f"(known: {', '.join(sorted(_SELECTOR_KEYS))})"
+        )
+    if "price" not in raw:
+        raise ConfigError(
+            f"{locate.in_shop(index, 'selectors')}: html shop {name!r}: selectors need price "
+            "(the CSS selector of the price, used when the page has no microdata/OpenGraph price)"
+        )
+    for key, selector in raw.items():
+        where = locate.in_shop(index, key)
+        if not isinstance(selector, str) or not selector.strip():
+            raise ConfigError(f"{where}: selector {key} must be a CSS selector (a string)")
+        try:
+            soupsieve.compile(selector)
+        except soupsieve.SelectorSyntaxError as exc:
+            message = str(exc).splitlines()[0]
+            raise ConfigError(f"{where}: bad CSS selector {key} = {selector!r}: {message}") from exc
+    return HtmlSelectors(**{key: value.strip() for key, value in raw.items()})
+
+
+_Section = TypeVar("_Section", CrawlConfig, AlertsConfig, TelegramConfig, ScheduleConfig)
+
+
+def cron_problem(expression: str, timezone: str = "UTC", min_interval: float = 0) -> str | None:
+    """What is wrong with a cron expression, or None: five fields APScheduler understands, in
+    a known time zone, never firing twice within `min_interval` seconds."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        trigger = CronTrigger.from_crontab(expression, timezone=timezone)
+    except (ValueError, LookupError) as exc:  # bad field, or unknown time zone
+        return f"{exc} (expected 5 fields: minute hour day month weekday, e.g. '*/30 * * * *')"
+    if min_interval > 0:
+        previous = None
+        moment = datetime.now(UTC)
+        for _ in range(500):  # a week of half-hourly runs is enough to see the tightest gap
+            fire = trigger.get_next_fire_time(previous, moment)
+            if fire is None:
+                break
+            if previous is not None and (fire - previous).total_seconds() < min_interval:
+                gap = (fire - previous).total_seconds()
+                return (
+                    f"it runs {gap / 60:g} min apart; the floor is {min_interval / 60:g} min "
+                    "([schedule] min_interval), to stay polite to the shop"
+                )
+            previous, moment = fire, fire
+    return None
+
+
+def next_run(config: Config, shop: ShopConfig, after: datetime | None = None) -> datetime | None:
+    """When the shop's cron (its own schedule, or the default) fires next after `after`."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab(
+        shop.schedule or config.schedule.default, timezone=config.schedule.timezone
+    )
+    return trigger.get_next_fire_time(None, after or datetime.now(UTC))
+
+
+CRAWL_BACKENDS = ("local", "scrapyd")
+
+
+def _parse_crawl(raw: Any, locate: _Locator) -> CrawlConfig:
+    """[crawl]: plain settings, plus the backend and its list of Scrapyd URLs."""
+    if not isinstance(raw, dict) or "scrapyd_urls" not in raw:
+        crawl = _parse_section(raw, CrawlConfig(), "crawl", locate)
+    else:
+        rest = {k: v for k, v in raw.items() if k != "scrapyd_urls"}  # a list, not a scalar
+        crawl = _parse_section(rest, CrawlConfig(), "crawl", locate)
+        crawl = dataclasses.replace(
+            crawl, scrapyd_urls=_parse_scrapyd_urls(raw["scrapyd_urls"], locate)
+        )
+    if crawl.backend not in CRAWL_BACKENDS:
+        raise ConfigError(
+            f"{locate.key('backend')}: [crawl] backend {crawl.backend!r} is not one of "
+            f"{', '.join(CRAWL_BACKENDS)}"
+        )
+    if crawl.backend == "scrapyd" and not crawl.scrapyd_urls:
+        raise ConfigError(
+            f'{locate.key("backend")}: [crawl] backend = "scrapyd" needs scrapyd_urls = '
+            '["http://host:6800", ...]'
+        )
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", crawl.scrapyd_project):
+        raise ConfigError(
+            f"{locate.key('scrapyd_project')}: [crawl] scrapyd_project must be a name of "
+            f"letters, digits, '_' and '-', got {crawl.scrapyd_project!r}"
+        )
+    return crawl
+
+
+def _parse_scrapyd_urls(raw: Any, locate: _Locator) -> tuple[str, ...]:
+    where = locate.key("scrapyd_urls")
+    if not isinstance(raw, list) or not all(isinstance(u, str) for u in raw):
+        raise ConfigError(f"{where}: [crawl] scrapyd_urls must be a list of URLs (strings)")
+    urls: list[str] = []
+    for url in raw:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"{where}: [crawl] scrapyd_urls has a bad URL {url!r} "
+                "(expected a Scrapyd base URL like http://10.0.0.5:6800)"
+            )
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ConfigError(
+                f"{where}: [crawl] scrapyd_urls: {parts.hostname} must be a plain base URL, "
+                "without credentials, query or fragment"
+            )
+        urls.append(url.strip().rstrip("/"))
+    if len(set(urls)) != len(urls):
+        raise ConfigError(f"{where}: [crawl] scrapyd_urls lists a URL twice")
+    return tuple(urls)
+
+
+def _parse_schedule(raw: Any, locate: _Locator) -> ScheduleConfig:
+    schedule = _parse_section(raw, ScheduleConfig(), "schedule", locate)
+    problem = cron_problem(schedule.default, schedule.timezone, schedule.min_interval)
+    if problem:
+        key = "default" if "default" in raw else "schedule"
+        raise ConfigError(
+            f"{locate.key(key)}: bad [schedule] default {schedule.default!r}: {problem}"
+        )
+    return schedule
 
 
 def _parse_section(raw: Any, defaults: _Section, section: str, locate: _Locator) -> _Section:
@@ -404,7 +729,8 @@ class _Locator:
             return self.shop(index)
         start = self.shop_starts[index]
         end = self.shop_starts[index + 1] if index + 1 < len(self.shop_starts) else len(self.lines)
-        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        # `key = ...`, or a sub-table of the shop: `[shops.selectors]`
+        pattern = re.compile(rf"^\s*(?:{re.escape(key)}\s*=|\[\s*shops\.{re.escape(key)}\s*\])")
         for i in range(start, end):
             if pattern.match(self.lines[i]):
                 return self._at(i)

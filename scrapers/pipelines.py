@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 # (a price in cents read as units, a SKU read as a price).
 MAX_PRICE = {"JPY": Decimal(500_000), "KRW": Decimal(5_000_000)}
 DEFAULT_MAX_PRICE = Decimal(5_000)
+# The size label of a listing that covers every size: a product page with one offer for the
+# whole colorway (JSON-LD without per-size offers). Its stock is the colorway's, never a size's.
+ALL_SIZES = "all sizes"
 
 
 class InvalidListing(DropItem):
@@ -58,10 +61,13 @@ def validate(item: ListingItem, size_system: str = "us") -> Listing:
         raise InvalidListing(f"price not exact in {item.currency}: {exc}") from exc
     if item.available is None:
         raise InvalidListing("no availability")
-    try:
-        size = parse_size(item.size_label, size_system)
-    except SizeError as exc:
-        raise InvalidListing(f"unreadable size {item.size_label!r}: {exc}") from exc
+    size_label, size_us, width = ALL_SIZES, None, item.width
+    if item.size_label.strip():
+        try:
+            size = parse_size(item.size_label, size_system)
+        except SizeError as exc:
+            raise InvalidListing(f"unreadable size {item.size_label!r}: {exc}") from exc
+        size_label, size_us, width = size.label, size.size_us, item.width or size.width
     return Listing(
         shop=item.shop,
         product_id=item.product_id,
@@ -70,8 +76,8 @@ def validate(item: ListingItem, size_system: str = "us") -> Listing:
         family=item.family,
         title=item.title,
         url=item.url,
-        size_label=size.label,
-        size_us=size.size_us,
+        size_label=size_label,
+        size_us=size_us,
         price=item.price,
         currency=item.currency,
         stock=Stock.IN_STOCK if item.available else Stock.SOLD_OUT,
@@ -79,7 +85,7 @@ def validate(item: ListingItem, size_system: str = "us") -> Listing:
         colorway_name=item.colorway_name,
         image=item.image,
         handle=item.handle,
-        width=item.width or size.width,
+        width=width,
         sku=item.sku,
         gtin=item.gtin,
     )

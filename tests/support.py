@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pricewatch.config import Config, CrawlConfig, ShopConfig
+from pricewatch.config import Config, CrawlConfig, HtmlSelectors, ShopConfig
 from pricewatch.replica import ReplicaShop
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -35,6 +36,59 @@ def make_config(db_path: Path, shops: dict[str, ReplicaShop], **crawl: Any) -> C
             ShopConfig(name=name, platform="shopify", url=shop.url, currency="USD")
             for name, shop in shops.items()
         ),
+        db_path=db_path,
+        crawl=dataclasses.replace(FAST_CRAWL, **crawl),
+        source="<test>",
+    )
+
+
+# -- product-page shops (platforms jsonld and html) ------------------------------------------
+
+# Selectors that read the replica HTML shop (pricewatch/replica/html_shop.py).
+HTML_SHOP_SELECTORS = HtmlSelectors(
+    title="h1.product-name",
+    price=".product-price .price",
+    sizes=".size-picker .size-button",
+    sold_out=".size-button--sold-out",
+    style_code=".product-code",
+)
+
+
+def jsonld_shop_config(name: str, shop: Any, **changes: Any) -> ShopConfig:
+    """A jsonld shop reading a replica JsonLdShop through its sitemap index: product pages
+    only (sitemap_0), any /pd/ page (so the 990v6 and 9060 pages are read and kept out)."""
+    values: dict[str, Any] = dict(
+        name=name,
+        platform="jsonld",
+        url=shop.url,
+        currency="USD",
+        sitemap="/sitemap_index.xml",
+        sitemap_follow=("sitemap_0",),
+        url_patterns=("/pd/",),
+    )
+    values.update(changes)
+    return ShopConfig(**values)
+
+
+def html_shop_config(name: str, shop: Any, **changes: Any) -> ShopConfig:
+    """An html shop reading a replica HtmlShop from its listing pages."""
+    values: dict[str, Any] = dict(
+        name=name,
+        platform="html",
+        url=shop.url,
+        currency="EUR",
+        listing_urls=("/c/new-balance-2002r",),
+        url_patterns=(r"/p/[a-z0-9-]+-[a-z0-9]+$",),
+        selectors=HTML_SHOP_SELECTORS,
+    )
+    values.update(changes)
+    return ShopConfig(**values)
+
+
+def shops_config(db_path: Path, shops: Iterable[ShopConfig], **crawl: Any) -> Config:
+    """A config of any shops (make_config makes Shopify ones), with FAST_CRAWL settings."""
+    return Config(
+        shops=tuple(shops),
         db_path=db_path,
         crawl=dataclasses.replace(FAST_CRAWL, **crawl),
         source="<test>",

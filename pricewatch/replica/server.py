@@ -19,22 +19,18 @@ error, 302 to /password, the throttle page text) on /work/shared/RETAILERS.md se
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import html
 import json
 import secrets
-import socket
-import sys
-import threading
 import uuid
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import EllipsisType, TracebackType
+from types import EllipsisType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from pricewatch.replica.base import BaseHandler, ReplicaServer, html_page
 from pricewatch.replica.catalog import (
     Product,
     barcode_for,
@@ -81,7 +77,7 @@ class _Misbehaviour:
     retry_after: int
 
 
-class ReplicaShop:
+class ReplicaShop(ReplicaServer):
     """A Shopify storefront on 127.0.0.1 whose catalog a test can change.
 
     ``products=None`` loads a fresh copy of the default catalog (catalog.json). Products carry a
@@ -102,83 +98,18 @@ class ReplicaShop:
     ) -> None:
         if page_size_cap < 1:
             raise ValueError("page_size_cap must be at least 1")
-        self.host = host
-        self.port = port
+        super().__init__(host=host, port=port, name=name)
         self.page_size_cap = page_size_cap
         self.currency = currency
         self.robots_txt = robots_txt
-        self.name = name
-        self.url = ""
-        #: (method, path?query) of every request received, in arrival order
-        self.requests: list[tuple[str, str]] = []
-        #: unexpected exceptions raised while answering (a test may assert it stays empty)
-        self.errors: list[BaseException] = []
-        self._lock = threading.RLock()
-        self._requests_changed = threading.Condition()
         self._misbehaviour: _Misbehaviour | None = None
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._products: list[Product] = []
         for product in load_catalog() if products is None else copy.deepcopy(products):
             self._check_new(product)
             self._products.append(product)
 
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> ReplicaShop:
-        """Bind (port 0 = a free port), serve in a daemon thread, set :attr:`url`."""
-        if self._server is not None:
-            return self
-        server = _Server((self.host, self.port), _Handler)
-        server.shop = self
-        self.port = int(server.server_address[1])
-        self.url = f"http://{self.host}:{self.port}"
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name=f"replica-shop-{self.port}",
-            daemon=True,
-        )
-        self._server, self._thread = server, thread
-        thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving: wakes sleeping ("timeout") requests and closes open connections."""
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._server = self._thread = None
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
-        server.close_connections()
-        if thread is not None:
-            thread.join(timeout=2)
-
-    def __enter__(self) -> ReplicaShop:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def __repr__(self) -> str:
         return f"<ReplicaShop {self.url or 'not started'} products={len(self._products)}>"
-
-    # ------------------------------------------------------------------ request log
-    def wait_for_requests(self, n: int, timeout: float = 10) -> bool:
-        """Block until at least ``n`` requests were received; False on timeout."""
-        with self._requests_changed:
-            return self._requests_changed.wait_for(lambda: len(self.requests) >= n, timeout)
-
-    def _log_request(self, method: str, target: str) -> None:
-        with self._requests_changed:
-            self.requests.append((method, target))
-            self._requests_changed.notify_all()
 
     # ------------------------------------------------------------------ state
     def products(self) -> list[dict[str, Any]]:
@@ -438,72 +369,13 @@ def _in_collection(product: Product, collection: str) -> bool:
 # ---------------------------------------------------------------------- HTTP server
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # stop() must not wait for sleeping or idle keep-alive handlers
-    shop: ReplicaShop
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
-        self.stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def track(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.add(conn)
-
-    def untrack(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.discard(conn)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            conns, self._connections = list(self._connections), set()
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Record instead of printing a traceback to stderr."""
-        exc = sys.exc_info()[1]
-        if exc is not None and not isinstance(exc, ConnectionError | TimeoutError):
-            self.shop.errors.append(exc)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    timeout = 30  # idle keep-alive connections are dropped after this
-    _head = False
+class _Handler(BaseHandler):
+    server_software = "cloudflare"
     _truncate = False
-
-    # -- plumbing
-    def version_string(self) -> str:
-        return "cloudflare"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: the replica logs nothing to stderr."""
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.track(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.untrack(self.connection)
-
-    def do_GET(self) -> None:
-        self._dispatch(head=False)
-
-    def do_HEAD(self) -> None:
-        self._dispatch(head=True)
 
     # -- routing
     def _dispatch(self, *, head: bool) -> None:
-        shop = self.server.shop
+        shop: ReplicaShop = self.server.shop
         shop._log_request(self.command, self.path)
         self._head = head
         self._truncate = False
@@ -647,28 +519,18 @@ class _Handler(BaseHTTPRequestHandler):
         shopify: bool = True,
         close: bool = False,
     ) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            if shopify:
-                self.send_header("X-Shopify-Stage", "production")
-                self.send_header("X-Cache", "miss")
-                self.send_header("X-Request-Id", str(uuid.uuid4()))
-                self.send_header("X-Content-Type-Options", "nosniff")
-                self.send_header("Powered-By", "Shopify")
-            self.send_header("CF-Ray", f"{secrets.token_hex(8)}-EWR")
-            for key, value in (extra or {}).items():
-                self.send_header(key, value)
-            if close:
-                self.send_header("Connection", "close")
-                self.close_connection = True
-            self.end_headers()
-            if not self._head:
-                self.wfile.write(body)
-            self.wfile.flush()
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
+        headers: dict[str, str] = {}
+        if shopify:
+            headers["X-Shopify-Stage"] = "production"
+            headers["X-Cache"] = "miss"
+            headers["X-Request-Id"] = str(uuid.uuid4())
+            headers["X-Content-Type-Options"] = "nosniff"
+            headers["Powered-By"] = "Shopify"
+        headers["CF-Ray"] = f"{secrets.token_hex(8)}-EWR"
+        super()._send(status, body, content_type, extra={**headers, **(extra or {})}, close=close)
+
+
+ReplicaShop.handler_class = _Handler  # the handler is defined after the shop it serves
 
 
 def _dumps(data: Any) -> bytes:
@@ -702,11 +564,7 @@ def _money(shop: ReplicaShop, amount: str) -> str:
 
 
 def _page(title: str, body: str, head: str = "") -> str:
-    return (
-        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n{head}</head>\n<body>\n{body}\n</body>\n</html>\n"
-    )
+    return html_page(title, body, head)
 
 
 def _shopify_js(shop: ReplicaShop) -> str:

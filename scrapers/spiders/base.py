@@ -7,6 +7,7 @@ turns that into the crawl's status.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any, Self
 
@@ -65,7 +66,8 @@ def block_reason(response: Response) -> str:
     if marker:
         return f"{marker} ({response.url})"
     match = _TITLE.search(response.body[:20000])
-    title = match.group(1).decode("utf-8", "replace").strip()[:80] if match else "no title"
+    title = match.group(1).decode("utf-8", "replace") if match else "no title"
+    title = html.unescape(" ".join(title.split()))[:80]  # '"Rain Cloud"', not '&quot;...
     return f"HTML page instead of product data: {title!r} ({response.url})"
 
 
@@ -79,7 +81,11 @@ class PlatformSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         config = crawler.settings.get("PRICEWATCH_CONFIG")
-        if not isinstance(config, Config):
+        config_json = crawler.settings.get("PRICEWATCH_CONFIG_JSON")
+        if not isinstance(config, Config) and config_json:
+            # a Scrapyd job: settings arrive as command-line strings (pricewatch.backends)
+            config = Config.from_json(config_json)
+        elif not isinstance(config, Config):
             config = load_config()  # `scrapy crawl` outside pricewatch: read the usual places
         name = kwargs.get("shop")
         if not name:

@@ -89,7 +89,7 @@ def test_packaged_configs_parse() -> None:
         "Undefeated",
         "atmos USA",
     } <= names
-    assert all(shop.platform == "shopify" for shop in default.shops)
+    assert all(shop.platform == "shopify" for shop in default.shops if shop.enabled)
     demo = parse_config(packaged_config("demo"))
     assert all(shop.url.startswith("http://127.0.0.1") for shop in demo.shops)
 
@@ -125,3 +125,48 @@ def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_json_round_trip_for_the_crawl_child() -> None:
     config = parse_config(GOOD)
     assert Config.from_json(config.to_json()) == config
+
+
+SCRAPYD = """\
+[crawl]
+backend = "scrapyd"
+scrapyd_urls = ["http://10.0.0.5:6800/", "https://scrapyd.example.com/pw"]
+scrapyd_project = "pricewatch-eu"
+"""
+
+
+def test_scrapyd_backend_settings_are_read_and_survive_json() -> None:
+    config = parse_config(SCRAPYD)
+    assert config.crawl.backend == "scrapyd"
+    assert config.crawl.scrapyd_urls == ("http://10.0.0.5:6800", "https://scrapyd.example.com/pw")
+    assert config.crawl.scrapyd_project == "pricewatch-eu"
+    assert Config.from_json(config.to_json()) == config  # a tuple again, not a list
+    assert parse_config("").crawl.backend == "local"
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "message"),
+    [
+        ('backend = "scrapyd"', 'backend = "celery"', r"<t>:2: \[crawl\] backend 'celery' is not"),
+        ('backend = "scrapyd"', "backend = 1", r"<t>:2: \[crawl\] backend must be a str"),
+        (
+            'scrapyd_urls = ["http://10.0.0.5:6800/", "https://scrapyd.example.com/pw"]',
+            "scrapyd_urls = []",
+            r'<t>:2: \[crawl\] backend = "scrapyd" needs scrapyd_urls',
+        ),
+        (
+            'scrapyd_urls = ["http://10.0.0.5:6800/", "https://scrapyd.example.com/pw"]',
+            'scrapyd_urls = "http://10.0.0.5:6800"',
+            r"<t>:3: \[crawl\] scrapyd_urls must be a list of URLs",
+        ),
+        ('"http://10.0.0.5:6800/"', '"10.0.0.5:6800"', r"<t>:3: .*bad URL '10.0.0.5:6800'"),
+        ('"http://10.0.0.5:6800/"', '"http://u:p@10.0.0.5:6800"', r"<t>:3: .*without credentials"),
+        ('"https://scrapyd.example.com/pw"', '"http://10.0.0.5:6800"', r"<t>:3: .*a URL twice"),
+        ('"pricewatch-eu"', '"price watch"', r"<t>:4: \[crawl\] scrapyd_project must be a name"),
+    ],
+)
+def test_bad_scrapyd_settings_are_refused_with_the_line(
+    replace: str, by: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config(SCRAPYD.replace(replace, by, 1), source="<t>")

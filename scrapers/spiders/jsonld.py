@@ -1,0 +1,24 @@
+"""Shops whose product pages carry schema.org JSON-LD (``platform = "jsonld"``): newbalance.com
+and other Salesforce Commerce Cloud shops, big multi-brand shops.
+
+Pages are found by `scrapers.spiders.pages.ProductPageSpider` (sitemap, listing pages, fixed
+URLs) and read by `scrapers.parsing.jsonld`, which takes JSON-LD as real pages write it.
+"""
+
+from __future__ import annotations
+
+from scrapy.http import Response, TextResponse
+
+from scrapers.parsing.jsonld import PageData, extract_jsonld
+from scrapers.spiders.pages import ProductPageSpider
+
+
+class JsonLdSpider(ProductPageSpider):
+    name = "jsonld"
+    platform = "jsonld"
+
+    def extract(self, response: Response) -> PageData:
+        if not isinstance(response, TextResponse):
+            return PageData()
+        # Scrapy parsed the page already; extruct reads the same lxml tree.
+        return extract_jsonld(response.selector.root, self.base_url(response))
