@@ -8,8 +8,11 @@ variant missing from the feed never turns into "sold out" here.
 from __future__ import annotations
 
 import difflib
+import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +29,14 @@ class UnknownStyleError(LookupError):
         self.suggestions = suggestions
         hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ""
         super().__init__(f"style code {style_code} is not tracked{hint}")
+
+
+class SinceError(ValueError):
+    """A ``--since`` value that is neither a duration (30d, 12h, 2w, 6m) nor an ISO date."""
+
+
+class NoHistoryError(LookupError):
+    """A tracked colorway with no history for the size / shop / period asked about."""
 
 
 @dataclass(frozen=True)
@@ -206,16 +217,12 @@ def _history_row(row: Sequence[Any]) -> HistoryRow:
     )
 
 
-def price_history(
-    store: Store,
-    style_code: str,
-    size_us: float | None = None,
-    shop: str | None = None,
-    since: str | None = None,
-) -> list[HistoryRow]:
-    """Every change of a colorway (optionally one size, one shop, since a time), oldest first."""
-    code = require_style(store, style_code)
-    sql, params = _HISTORY + " WHERE v.style_code = ?", list[Any]([code])
+def _history_where(
+    code: str, size_us: float | None, shop: str | None, since: str | None
+) -> tuple[str, list[Any]]:
+    # style code (+ size) first: the planner walks idx_variants_style_code_size_us, then
+    # idx_history_variant_id_first_seen per variant, never the whole history table
+    sql, params = " WHERE v.style_code = ?", list[Any]([code])
     if size_us is not None:
         sql += " AND v.size_us = ?"
         params.append(size_us)
@@ -225,8 +232,47 @@ def price_history(
     if since:
         sql += " AND coalesce(h.last_seen, h.first_seen) >= ?"
         params.append(since)
-    sql += " ORDER BY h.first_seen, s.name, v.size_us, h.id"
+    return sql, params
+
+
+def _history_query(
+    code: str, size_us: float | None, shop: str | None, since: str | None
+) -> tuple[str, list[Any]]:
+    where, params = _history_where(code, size_us, shop, since)
+    return _HISTORY + where + " ORDER BY h.first_seen, s.name, v.size_us, h.id", params
+
+
+def price_history(
+    store: Store,
+    style_code: str,
+    size_us: float | None = None,
+    shop: str | None = None,
+    since: str | None = None,
+) -> list[HistoryRow]:
+    """Every change of a colorway (optionally one size, one shop, since a time), oldest first.
+
+    ``since`` is an ISO timestamp or anything `parse_since` reads ("30d", "2026-10-01"); a row
+    still true after it counts, even if it started before.
+    """
+    code = require_style(store, style_code)
+    sql, params = _history_query(code, size_us, shop, parse_since(since) if since else None)
     return [_history_row(row) for row in store.db.execute(sql, params)]
+
+
+# history has no index on crawl_id: reach a crawl's rows through its shop's variants and the
+# (variant_id, first_seen) index instead of scanning the table. A crawl writes its rows after it
+# starts, so first_seen >= started bounds each variant's search to its newest rows.
+_CRAWL_CHANGES = """
+SELECT h.id, h.variant_id, h.first_seen, coalesce(h.last_seen, h.first_seen), s.name,
+       v.style_code, v.size_label, v.size_us, h.price_minor, h.compare_at_minor, h.currency,
+       h.stock
+FROM crawls c
+CROSS JOIN variants v ON v.shop_id = c.shop_id
+CROSS JOIN history h ON h.variant_id = v.id AND h.first_seen >= c.started AND h.crawl_id = c.id
+JOIN shops s ON s.id = c.shop_id
+WHERE c.id IN ({marks})
+ORDER BY v.style_code, s.name, v.size_us
+"""
 
 
 def crawl_changes(store: Store, crawl_ids: Iterable[int]) -> list[Change]:
@@ -235,11 +281,7 @@ def crawl_changes(store: Store, crawl_ids: Iterable[int]) -> list[Change]:
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    rows = store.db.execute(
-        _HISTORY.replace("SELECT ", "SELECT h.id, h.variant_id, ", 1)
-        + f" WHERE h.crawl_id IN ({marks}) ORDER BY v.style_code, s.name, v.size_us",
-        ids,
-    ).fetchall()
+    rows = store.db.execute(_CRAWL_CHANGES.format(marks=marks), ids).fetchall()
     changes = []
     for history_id, variant_id, *rest in rows:
         new = _history_row(tuple(rest))
@@ -250,3 +292,150 @@ def crawl_changes(store: Store, crawl_ids: Iterable[int]) -> list[Change]:
         old = _history_row(before) if before else None
         changes.append(Change(new.shop, new.style_code, new.size_label, new.size_us, old, new))
     return changes
+
+
+# -- periods and summaries -----------------------------------------------------------------
+
+_DURATION = re.compile(r"(\d+)\s*([hdwmy])")
+# a month is 30 days and a year 365: "since 6m" is a rough window, not calendar arithmetic
+_UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7, "m": 24 * 30, "y": 24 * 365}
+
+
+def format_timestamp(moment: datetime) -> str:
+    """An aware datetime as stored: "2026-11-25T13:45:00.123456Z" (UTC, sortable as text)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """A stored timestamp back to an aware UTC datetime."""
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def parse_since(text: str, now: datetime | None = None) -> str:
+    """A period before ``now`` (30d, 12h, 2w, 6m = months of 30 days, 1y) or an ISO date or
+    time (2026-10-01, UTC unless it says otherwise), as a stored timestamp."""
+    value = text.strip() if isinstance(text, str) else ""
+    problem = f"cannot read {value!r} as a period: use 30d, 12h, 2w, 6m or a date like 2026-10-01"
+    match = _DURATION.fullmatch(value.lower())
+    if match and int(match[1]) == 0:
+        raise SinceError(problem)
+    try:
+        if match:
+            hours = int(match[1]) * _UNIT_HOURS[match[2]]
+            return format_timestamp((now or datetime.now(UTC)) - timedelta(hours=hours))
+        return format_timestamp(parse_timestamp(value))
+    except (ValueError, OverflowError) as exc:  # a bad date, or 10000y before year 1
+        raise SinceError(problem) from exc
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    """A price a colorway was on sale at, in stock: where, in which size, first seen when."""
+
+    price: Decimal
+    currency: str
+    shop: str
+    size_label: str
+    size_us: float | None
+    when: str
+
+
+@dataclass(frozen=True)
+class HistorySummary:
+    """The figures under a history: prices are per currency (USD is never compared with EUR)
+    and count only while in stock, because a sold-out size's price could not be paid."""
+
+    style_code: str
+    name: str | None
+    size_us: float | None
+    shop: str | None
+    since: str | None
+    changes: int  # history rows in the period
+    lowest_ever: tuple[PricePoint, ...]
+    lowest_in_period: tuple[PricePoint, ...]  # the same as lowest_ever without a period
+    cheapest_now: tuple[Offer, ...]  # in stock per the shop's latest crawl, one per currency
+    last_in_stock: str | None  # the last crawl that saw it in stock
+    days_since_in_stock: int | None  # 0 if in stock now; None if never seen in stock
+
+
+_LOWEST = """
+SELECT first_seen, shop, size_label, size_us, price_minor, currency FROM (
+  SELECT h.first_seen, s.name AS shop, v.size_label, v.size_us, h.price_minor, h.currency,
+         row_number() OVER (PARTITION BY h.currency
+                            ORDER BY h.price_minor, h.first_seen, h.id) AS n
+  FROM history h JOIN variants v ON v.id = h.variant_id JOIN shops s ON s.id = v.shop_id
+  {where} AND h.stock = ?
+) WHERE n = 1 ORDER BY currency
+"""
+_FROM = "FROM history h JOIN variants v ON v.id = h.variant_id JOIN shops s ON s.id = v.shop_id"
+_LAST_IN_STOCK = (
+    f"SELECT max(coalesce(h.last_seen, h.first_seen)) {_FROM} {{where}} AND h.stock = ?"
+)
+_COUNT = f"SELECT count(*) {_FROM} {{where}}"
+
+
+def colorway_name(store: Store, style_code: str) -> str | None:
+    row = store.db.execute(
+        "SELECT name FROM colorways WHERE style_code = ?", [style_code]
+    ).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+def _lowest(store: Store, where: str, params: list[Any]) -> tuple[PricePoint, ...]:
+    rows = store.db.execute(_LOWEST.format(where=where), [*params, Stock.IN_STOCK.value])
+    return tuple(
+        PricePoint(
+            price=from_minor(int(price), str(currency)),
+            currency=str(currency),
+            shop=str(shop),
+            size_label=str(label),
+            size_us=float(size_us) if isinstance(size_us, int | float) else None,
+            when=str(first_seen),
+        )
+        for first_seen, shop, label, size_us, price, currency in rows
+    )
+
+
+def history_summary(
+    store: Store,
+    style_code: str,
+    size_us: float | None = None,
+    shop: str | None = None,
+    since: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> HistorySummary:
+    """Lowest ever, lowest in the period, cheapest now and where, days since last in stock."""
+    code = require_style(store, style_code)
+    now = now or datetime.now(UTC)
+    since_ts = parse_since(since, now) if since else None
+    where_all, params_all = _history_where(code, size_us, shop, None)
+    where, params = _history_where(code, size_us, shop, since_ts)
+    lowest_ever = _lowest(store, where_all, params_all)
+    cheapest: dict[str, Offer] = {}
+    for offer in current_offers(store, code, size_us, shop):  # cheapest first per currency
+        if offer.stock == Stock.IN_STOCK:
+            cheapest.setdefault(offer.currency, offer)
+    last = store.db.execute(
+        _LAST_IN_STOCK.format(where=where_all), [*params_all, Stock.IN_STOCK.value]
+    ).fetchone()[0]
+    if cheapest:
+        days: int | None = 0
+    elif last:
+        days = max(0, math.floor((now - parse_timestamp(str(last))) / timedelta(days=1)))
+    else:
+        days = None
+    return HistorySummary(
+        style_code=code,
+        name=colorway_name(store, code),
+        size_us=size_us,
+        shop=shop,
+        since=since_ts,
+        changes=int(store.db.execute(_COUNT.format(where=where), params).fetchone()[0]),
+        lowest_ever=lowest_ever,
+        lowest_in_period=_lowest(store, where, params) if since_ts else lowest_ever,
+        cheapest_now=tuple(cheapest.values()),
+        last_in_stock=str(last) if last else None,
+        days_since_in_stock=days,
+    )

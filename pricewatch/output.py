@@ -16,9 +16,17 @@ from typing import Any
 from rich.table import Table
 
 from pricewatch.crawl import CrawlReport
-from pricewatch.history import Change, ColorwaySummary, HistoryRow
+from pricewatch.history import (
+    Change,
+    ColorwaySummary,
+    HistoryRow,
+    HistorySummary,
+    Offer,
+    PricePoint,
+)
 from pricewatch.prices import format_price
 from pricewatch.sizes import format_size
+from pricewatch.status import WatchStatus
 
 FORMATS = ("table", "csv", "json")
 
@@ -72,6 +80,50 @@ def history_table(rows: Sequence[HistoryRow], title: str) -> Table:
             format_price(row.compare_at, row.currency) if row.compare_at else "",
             row.stock.value.replace("_", " "),
         )
+    return table
+
+
+def _where(item: PricePoint | Offer, with_size: bool) -> str:
+    size = f", {_size(item.size_us, item.size_label)}" if with_size else ""
+    return f"{format_price(item.price, item.currency)} at {item.shop}{size}"
+
+
+def summary_fields(summary: HistorySummary) -> list[tuple[str, str]]:
+    """The summary as (label, text) pairs, one per figure; prices per currency, "; "-joined."""
+    sized = summary.size_us is None  # name the size only when the rows cover several
+
+    def points(items: Sequence[PricePoint]) -> str:
+        return "; ".join(f"{_where(p, sized)} (from {p.when[:10]})" for p in items)
+
+    fields = [("Lowest ever", points(summary.lowest_ever) or "never seen in stock")]
+    if summary.since:
+        fields.append(
+            (
+                f"Lowest since {summary.since[:10]}",
+                points(summary.lowest_in_period) or "not in stock in that period",
+            )
+        )
+    cheapest = "; ".join(_where(o, sized) for o in summary.cheapest_now)
+    fields.append(("Cheapest now", cheapest or "none in stock"))
+    days = summary.days_since_in_stock
+    if days == 0 and summary.cheapest_now:
+        last = "in stock now"
+    elif days is None:
+        last = "never seen in stock"
+    else:
+        ago = "today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago"
+        last = f"{ago} ({_when(summary.last_in_stock or '')} UTC)"
+    fields.append(("Last in stock", last))
+    return fields
+
+
+def summary_table(summary: HistorySummary) -> Table:
+    """The summary printed under the history table."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    for label, text in summary_fields(summary):
+        table.add_row(f"{label}:", text)
     return table
 
 
@@ -141,3 +193,35 @@ def crawl_summary(reports: Sequence[CrawlReport]) -> str:
         f"{sum(r.products for r in reports)} products, {sum(r.variants for r in reports)} "
         f"variants, {sum(r.changes for r in reports)} changes"
     )
+
+
+def status_table(report: WatchStatus) -> Table:
+    table = Table(title="Shops", title_justify="left")
+    for column in (
+        "shop",
+        "schedule",
+        "next run",
+        "last crawl",
+        "status",
+        "took",
+        "variants",
+        "changes",
+        "failures 24h",
+        "error",
+    ):
+        table.add_column(column)
+    for s in report.shops:
+        colour = {"ok": "green", None: "dim"}.get(s.last_status, "red")
+        table.add_row(
+            s.shop + ("" if s.enabled else " (disabled)"),
+            s.schedule,
+            _when(s.next_run) if s.next_run else "",
+            _when(s.last_started) if s.last_started else "never",
+            f"[{colour}]{s.last_status or '-'}[/]",
+            f"{s.last_duration_s:g} s" if s.last_duration_s is not None else "",
+            str(s.last_variants),
+            str(s.last_changes),
+            str(s.failures_24h),
+            s.last_error or "",
+        )
+    return table
