@@ -22,7 +22,13 @@ import sqlite_utils
 from pricewatch.changes import Event, EventKind
 from pricewatch.models import Stock, utc_now
 from pricewatch.prices import from_minor, to_minor
-from pricewatch.subscriptions import SubscriptionIndex, Told, active_subscriptions, wants
+from pricewatch.subscriptions import (
+    SubscriptionIndex,
+    Told,
+    active_subscriptions,
+    matches,
+    wants,
+)
 
 if TYPE_CHECKING:  # the store calls into this module: import it for types only
     from pricewatch.store import Store
@@ -86,34 +92,43 @@ def queue_alerts(
     if not event_ids:
         return AlertCounts()
 
-    index = SubscriptionIndex(active_subscriptions(store))
+    index = SubscriptionIndex(
+        active_subscriptions(store, {event.style_code for _, _, event in event_ids})
+    )
     told = _told(db, [variant_id for _, variant_id, _ in event_ids])
     queued = cancelled = 0
     deferred_until = utc_now(flap_window)
     for event_id, variant_id, event in event_ids:
         chats: set[int] = set()
+        flapped = event.kind == EventKind.RESTOCK and _sold_out_recently(
+            db, variant_id, crawl_id, flap_window
+        )
+        if flapped:  # back before the sell-out alert went: that alert is moot for everyone
+            cancelled += db.execute(
+                "UPDATE outbox SET status = 'skipped', error = 'flapped' WHERE status = "
+                "'pending' AND event_id IN (SELECT id FROM events WHERE variant_id = ? "
+                "AND kind IN ('sold_out', 'delisted'))",
+                [variant_id],
+            ).rowcount
         for subscription in index.candidates(event.style_code):
             key = (subscription.id, variant_id)
-            if not wants(subscription, event, shop, told.get(key)):
+            if not matches(subscription, event, shop) or event.new is None:
                 continue
-            chats.add(subscription.chat_id)
-            if event.new is not None:
+            news = wants(subscription, event, shop, told.get(key), flapped=flapped)
+            if news:
+                chats.add(subscription.chat_id)
                 told[key] = Told(event.new.price, event.new.currency, event.new.stock)
-                db.execute(
-                    "INSERT INTO told (subscription_id, variant_id, price_minor, currency, "
-                    "stock, updated) VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT(subscription_id, variant_id) DO UPDATE SET "
-                    "price_minor = excluded.price_minor, currency = excluded.currency, "
-                    "stock = excluded.stock, updated = excluded.updated",
-                    [
-                        subscription.id,
-                        variant_id,
-                        to_minor(event.new.price, event.new.currency),
-                        event.new.currency,
-                        event.new.stock,
-                        now,
-                    ],
+            elif event.kind in STOCK_KINDS:
+                # not told, but a stock change of something watched: the next restock is news
+                known = told.get(key)
+                told[key] = Told(
+                    known.price if known else None,
+                    known.currency if known else None,
+                    event.new.stock,
                 )
+            else:
+                continue
+            _remember(db, key, told[key], now)
         for chat_id in sorted(chats):
             moot = _cancel_waiting(db, chat_id, variant_id, event.kind)
             cancelled += moot
@@ -126,6 +141,33 @@ def queue_alerts(
             )
             queued += 1
     return AlertCounts(events=len(event_ids), queued=queued, cancelled=cancelled)
+
+
+def _remember(db: sqlite_utils.Database, key: tuple[int, int], told: Told, now: str) -> None:
+    price = (
+        to_minor(told.price, told.currency) if told.price is not None and told.currency else None
+    )
+    db.execute(
+        "INSERT INTO told (subscription_id, variant_id, price_minor, currency, stock, updated) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(subscription_id, variant_id) DO UPDATE SET "
+        "price_minor = excluded.price_minor, currency = excluded.currency, "
+        "stock = excluded.stock, updated = excluded.updated",
+        [key[0], key[1], price, told.currency, told.stock, now],
+    )
+
+
+def _sold_out_recently(
+    db: sqlite_utils.Database, variant_id: int, crawl_id: int, flap_window: float
+) -> bool:
+    """Did this variant sell out less than `flap_window` seconds ago (before this crawl)?"""
+    if flap_window <= 0:
+        return False
+    last = db.execute(
+        "SELECT max(created) FROM events WHERE variant_id = ? AND crawl_id != ? "
+        "AND kind IN ('sold_out', 'delisted')",
+        [variant_id, crawl_id],
+    ).fetchone()[0]
+    return last is not None and last > utc_now(-flap_window)
 
 
 def _cancel_waiting(db: sqlite_utils.Database, chat_id: int, variant_id: int, kind: str) -> int:

@@ -5,7 +5,9 @@ A subscription names a colorway (or any 2002R), sizes (or any), a shop (or any),
 event becomes a message for one subscription, so alerts do not nag:
 - a price drop is news only if it is below the last price this subscriber was told (and at or
   below their max price);
-- a restock is news only if they were not last told it is in stock.
+- a restock is news only if the subscriber does not already know it is in stock. What they
+  know follows every stock change of what they watch, told or not: someone who only wants
+  restocks still hears about the next restock after a silent sell-out.
 """
 
 from __future__ import annotations
@@ -171,23 +173,47 @@ def forget_chat(store: Store, chat_id: int) -> int:
     return int(removed)
 
 
-def active_subscriptions(store: Store) -> list[Subscription]:
-    rows = store.db.execute(
+def active_subscriptions(
+    store: Store, style_codes: Iterable[str] | None = None
+) -> list[Subscription]:
+    """Subscriptions of active chats; with `style_codes`, only those that can want events of
+    these colorways (theirs, and "any 2002R"), so a crawl never parses every subscription."""
+    sql = (
         f"SELECT {', '.join('s.' + c.strip() for c in _COLUMNS.split(','))} "
         "FROM subscriptions s JOIN chats c ON c.chat_id = s.chat_id WHERE c.active = 1"
     )
-    return [_subscription(row) for row in rows]
+    params: list[str] = []
+    codes = sorted(set(style_codes)) if style_codes is not None else None
+    # Past SQLite's bound-parameter limit, reading them all is simpler and still correct.
+    if codes is not None and len(codes) <= 500:
+        marks = ",".join("?" * len(codes))
+        sql += f" AND (s.style_code IS NULL OR s.style_code IN ({marks}))"
+        params = codes
+    return [_subscription(row) for row in store.db.execute(sql, params)]
 
 
-def wants(subscription: Subscription, event: Event, shop: str, told: Told | None) -> bool:
-    """Whether this event is news for this subscription. Pure."""
-    if event.kind not in subscription.kinds:
-        return False
+def matches(subscription: Subscription, event: Event, shop: str) -> bool:
+    """Whether the event is about what the subscription watches (colorway, shop, size)."""
     if subscription.style_code and subscription.style_code != event.style_code:
         return False
     if subscription.shop and subscription.shop.casefold() != shop.casefold():
         return False
-    if subscription.sizes and event.size_us not in subscription.sizes:
+    return not subscription.sizes or event.size_us in subscription.sizes
+
+
+def wants(
+    subscription: Subscription,
+    event: Event,
+    shop: str,
+    told: Told | None,
+    *,
+    flapped: bool = False,
+) -> bool:
+    """Whether this event is news for this subscription. Pure.
+
+    `flapped`: a restock that came within the flap window of the variant selling out is no
+    news (the sell-out alert, held back for that window, is dropped too)."""
+    if event.kind not in subscription.kinds or not matches(subscription, event, shop):
         return False
     new = event.new
     if (
@@ -196,6 +222,8 @@ def wants(subscription: Subscription, event: Event, shop: str, told: Told | None
         and new is not None
         and new.price > subscription.max_price
     ):
+        return False
+    if event.kind == EventKind.RESTOCK and flapped:
         return False
     if told is None or new is None:
         return True

@@ -192,3 +192,26 @@ def test_delivered_alert_has_what_the_message_needs(store: Store) -> None:
     )
     assert alert.shop == "Kith" and alert.size_us == 10.0 and alert.new_stock == Stock.IN_STOCK
     assert alert.url.startswith("https://kith.example/products/m2002rda?variant=")
+
+
+def test_restock_only_subscriber_hears_every_restock_after_a_silent_sell_out(
+    store: Store,
+) -> None:
+    add_subscription(store, 1, style_code="M2002RDA", sizes=[10.0], kinds=[EventKind.RESTOCK])
+    sold_out = [listing("9"), listing("10", stock=Stock.SOLD_OUT), listing("11")]
+    crawl(store, sold_out)
+    for _ in range(3):  # out -> in, three times, each sell-out longer than the flap window
+        crawl(store, catalog())
+        assert delivered(store) == [(1, "restock", "10")]
+        crawl(store, sold_out)
+        assert delivered(store) == []  # not subscribed to sold_out
+
+
+def test_quick_flap_is_no_restock_news(store: Store) -> None:
+    add_subscription(store, 1, style_code="M2002RDA", sizes=[10.0], kinds=[EventKind.RESTOCK])
+    crawl(store, catalog())
+    crawl(
+        store, [listing("9"), listing("10", stock=Stock.SOLD_OUT), listing("11")], flap_window=1800
+    )
+    crawl(store, catalog(), flap_window=1800)  # back within the window
+    assert delivered(store) == []

@@ -1,0 +1,388 @@
+"""Alert delivery: the outbox, sent to Telegram within its limits, each message once.
+
+`deliver_once` is one pass over the outbox: per chat, alerts whose news is no longer true are
+skipped, the rest become a digest (`bot.messages.render_digest`) and each part is sent when the
+rate limiter allows it and marked ``sent`` *immediately* after Telegram accepts it, in its own
+transaction. So a process killed between two sends has marked exactly what was sent: a restart
+neither loses an alert nor sends one twice. (What no client can rule out, as the Bot API has
+no idempotency key: a kill after Telegram accepted a message and before its row was marked, or
+a ``TimedOut`` for a message that did arrive. Either is sent again: a rare duplicate is the
+price of never losing an alert.)
+
+What each answer from Telegram means here:
+
+* ``RetryAfter`` (429): flood control is per bot, so every send stops for ``retry_after``
+  seconds (the limiter is paused and the pass ends); the message's rows wait that long.
+* ``TimedOut`` / ``NetworkError`` (5xx, connection trouble): the message's rows are retried
+  with exponential back-off (2, 4, 8 ... seconds, at most 10 minutes) and given up (``failed``)
+  after ``max_attempts``; the pass ends, as the next send would most likely fail too.
+* ``Forbidden`` (the user blocked the bot, the bot was removed from the group) and
+  ``BadRequest: chat not found``: the chat is marked inactive and all its pending rows failed
+  ("blocked"); no retry. ``ChatMigrated`` (a group became a supergroup) likewise.
+* any other ``BadRequest``: the message itself is wrong; its rows are failed with the error.
+* ``InvalidToken``: a configuration error, not the message's fault: rows are left untouched and
+  the error is raised.
+
+`delivery_loop` runs passes until asked to stop, waiting on the stop event between passes.
+The bot token is never logged: error texts are scrubbed of it before they are logged or stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dtm
+import html
+import logging
+import sqlite3
+import time
+import warnings
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import telegram
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.messages import MessagePart, render_digest
+from bot.ratelimit import RateLimiter
+from pricewatch.outbox import (
+    Alert,
+    due_alerts,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+    mark_skipped,
+)
+from pricewatch.store import Store, StoreError
+from pricewatch.subscriptions import set_chat_active
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE = 2.0  # seconds before the first retry of a network error; doubles each attempt
+BACKOFF_CAP = 600.0  # never wait more than 10 minutes between two attempts
+# A chat whose own limit (a busy group's per-minute window) needs a longer wait than this is
+# left for a later pass instead of holding up every other chat.
+MAX_INLINE_WAIT = 1.5
+DUE_PER_PASS = 1000  # outbox rows read per pass; a full pass is followed at once by the next
+ADMIN_COOLDOWN = 3600.0  # seconds before admins hear about the same trouble again
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass did. Message counts are Telegram messages; the rest count outbox rows."""
+
+    sent_messages: int = 0
+    sent_alerts: int = 0
+    skipped: int = 0  # no longer true when their turn came
+    retried: int = 0  # to be tried again later (429 or network trouble)
+    failed: int = 0  # given up: blocked chats, bad requests, too many attempts
+    chats_blocked: int = 0
+    due: int = 0  # rows that were due when the pass started
+    deferred_chats: int = 0  # left for a later pass by their own rate limit
+    retry_after: float = 0.0  # Telegram's flood wait, if the pass ended on one
+    errors: list[str] = field(default_factory=list)  # give-ups a person should look at
+
+    @property
+    def busy(self) -> bool:
+        """Whether the pass did anything worth a log line."""
+        return bool(self.sent_messages or self.skipped or self.retried or self.failed)
+
+    def summary(self) -> str:
+        text = (
+            f"sent {self.sent_messages} message(s) with {self.sent_alerts} alert(s); "
+            f"skipped {self.skipped}, retried {self.retried}, failed {self.failed}, "
+            f"chats blocked {self.chats_blocked}"
+        )
+        if self.retry_after:
+            text += f"; flood wait {self.retry_after:g} s"
+        return text
+
+
+class _Next(Enum):
+    """After one message: go on with the chat, leave it for this pass, or end the pass."""
+
+    CONTINUE = "continue"
+    LEAVE_CHAT = "leave chat"
+    END_PASS = "end pass"
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """``RetryAfter.retry_after`` in seconds: an int in PTB 22 by default (with a deprecation
+    warning), a timedelta with ``PTB_TIMEDELTA=1`` and in later versions; both are accepted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    if isinstance(value, dtm.timedelta):
+        return value.total_seconds()
+    return float(value)
+
+
+def backoff_delay(attempts: int) -> float:
+    """Seconds before the next try of a message that has failed ``attempts`` times before this
+    failure: 2, 4, 8 ... capped at 10 minutes."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** min(attempts, 30))
+
+
+def scrub(text: str, token: str) -> str:
+    """Error text safe to log or store: the bot token (which can appear in URLs) removed."""
+    return text.replace(token, "<token>") if token else text
+
+
+def _pending_ids(store: Store, chat_id: int) -> list[int]:
+    """Every pending row of a chat, due or not (a blocked chat will not get any of them)."""
+    rows = store.db.execute(
+        "SELECT id FROM outbox WHERE chat_id = ? AND status = 'pending'", [chat_id]
+    )
+    return [int(row[0]) for row in rows]
+
+
+@dataclass
+class _ChatJob:
+    """One chat's messages of this pass, in order."""
+
+    chat_id: int
+    chat_type: str
+    parts: deque[MessagePart]
+    attempts: dict[int, int]  # outbox id -> attempts so far (for the back-off)
+
+
+async def deliver_once(
+    bot: telegram.Bot,
+    store: Store,
+    limiter: RateLimiter,
+    *,
+    now: str | None = None,
+    max_attempts: int = 8,
+    stop: asyncio.Event | None = None,
+    limit: int = DUE_PER_PASS,
+) -> DeliveryReport:
+    """Send what is due and report. ``now`` is the outbox's notion of the time (for tests);
+    ``stop`` ends the pass before its next send; ``limit`` caps the rows read per pass.
+
+    Chats are served in rounds: the first message of every chat, then the second of those
+    that have more, and so on. A chat with a long digest thus never holds up the others while
+    it waits out its own one-message-a-second limit.
+    """
+    report = DeliveryReport()
+    if limiter.paused_for() > 0:
+        return report  # Telegram asked the whole bot to wait; rows stay as they are
+    due = due_alerts(store, now=now, limit=limit)
+    report.due = sum(len(alerts) for alerts in due.values())
+    jobs = [
+        job for chat_id, alerts in due.items() if (job := _prepare(store, chat_id, alerts, report))
+    ]
+    while jobs:
+        next_round: list[_ChatJob] = []
+        for job in jobs:
+            if (stop is not None and stop.is_set()) or limiter.paused_for() > 0:
+                jobs = []
+                break
+            if limiter.delay(job.chat_id, job.chat_type) > MAX_INLINE_WAIT:
+                report.deferred_chats += 1  # still due: a later pass sends it
+                continue
+            step = await _send_part(bot, store, limiter, job, report, max_attempts)
+            if step is _Next.END_PASS:
+                jobs = []
+                break
+            if step is _Next.CONTINUE and job.parts:
+                next_round.append(job)
+        else:
+            jobs = next_round
+    if report.busy:
+        logger.info("delivery: %s", report.summary())
+    return report
+
+
+def _prepare(
+    store: Store, chat_id: int, alerts: Sequence[Alert], report: DeliveryReport
+) -> _ChatJob | None:
+    """Skip what is no longer true; render the rest as this chat's messages."""
+    stale = [alert.outbox_id for alert in alerts if not alert.still_true]
+    if stale:
+        report.skipped += mark_skipped(store, stale, "no longer true")
+    current = [alert for alert in alerts if alert.still_true]
+    if not current:
+        return None
+    return _ChatJob(
+        chat_id,
+        current[0].chat_type,
+        deque(render_digest(current)),
+        {alert.outbox_id: alert.attempts for alert in current},
+    )
+
+
+async def _send_part(
+    bot: telegram.Bot,
+    store: Store,
+    limiter: RateLimiter,
+    job: _ChatJob,
+    report: DeliveryReport,
+    max_attempts: int,
+) -> _Next:
+    """Send the chat's next message and record the outcome in the outbox."""
+    part = job.parts.popleft()
+    await limiter.acquire(job.chat_id, job.chat_type)
+    try:
+        message = await bot.send_message(
+            job.chat_id, part.text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
+        )
+    except (InvalidToken, EndPointNotFound):
+        raise  # the bot is misconfigured: no message is at fault, leave them all pending
+    except TelegramError as error:
+        limiter.settle(job.chat_id, job.chat_type)
+        return _handle_error(
+            bot, store, limiter, job.chat_id, part, error, job.attempts, report, max_attempts
+        )
+    limiter.settle(job.chat_id, job.chat_type)
+    # At once and in its own transaction: a crash after this line cannot resend it.
+    mark_sent(store, part.outbox_ids, message.message_id)
+    logger.debug(
+        "delivery: message %s to chat %s sent and marked (%d alerts)",
+        message.message_id,
+        job.chat_id,
+        len(part.outbox_ids),
+    )
+    report.sent_messages += 1
+    report.sent_alerts += len(part.outbox_ids)
+    return _Next.CONTINUE
+
+
+def _handle_error(
+    bot: telegram.Bot,
+    store: Store,
+    limiter: RateLimiter,
+    chat_id: int,
+    part: MessagePart,
+    error: TelegramError,
+    attempts: dict[int, int],
+    report: DeliveryReport,
+    max_attempts: int,
+) -> _Next:
+    """Record what a failed send means for its rows and say how the pass goes on."""
+    text = scrub(f"{type(error).__name__}: {error.message}", bot.token)
+    ids = part.outbox_ids
+    if isinstance(error, RetryAfter):
+        seconds = retry_after_seconds(error)
+        limiter.pause(seconds)
+        report.retry_after = seconds
+        report.retried += mark_retry(store, ids, text, seconds)
+        logger.warning("delivery: Telegram flood control, every send waits %g s", seconds)
+        return _Next.END_PASS
+    if isinstance(error, Forbidden | ChatMigrated) or (
+        isinstance(error, BadRequest) and "chat not found" in error.message.lower()
+    ):
+        reason = "blocked" if not isinstance(error, ChatMigrated) else "chat migrated"
+        set_chat_active(store, chat_id, False)
+        report.failed += mark_failed(store, _pending_ids(store, chat_id), f"{reason}: {text}")
+        report.chats_blocked += 1
+        logger.info("delivery: chat %s is unreachable (%s), marked inactive", chat_id, text)
+        return _Next.LEAVE_CHAT
+    if isinstance(error, BadRequest):
+        report.failed += mark_failed(store, ids, text)
+        report.errors.append(f"chat {chat_id}: {text}")
+        logger.warning("delivery: Telegram refused a message to chat %s: %s", chat_id, text)
+        return _Next.CONTINUE
+    # TimedOut, NetworkError (502, connection refused...) and anything else Telegram says:
+    # worth another try later, unless this message has been tried often enough.
+    tried = max(attempts.get(oid, 0) for oid in ids)
+    if tried + 1 >= max_attempts:
+        report.failed += mark_failed(store, ids, f"gave up after {tried + 1} attempts: {text}")
+        report.errors.append(f"chat {chat_id}: gave up after {tried + 1} attempts: {text}")
+        logger.warning("delivery: gave up on a message to chat %s: %s", chat_id, text)
+    else:
+        delay = backoff_delay(tried)
+        report.retried += mark_retry(store, ids, text, delay)
+        logger.info("delivery: %s; chat %s retried in %g s", text, chat_id, delay)
+    # A network error most likely hits the next send too; anything else: this chat's later
+    # messages stay due for the next pass, so they are not sent before this one by much.
+    return _Next.END_PASS if isinstance(error, NetworkError) else _Next.LEAVE_CHAT
+
+
+class _AdminNotifier:
+    """Tells admin chats about trouble a person should look at, each kind once an hour."""
+
+    def __init__(self, bot: telegram.Bot, limiter: RateLimiter, chat_ids: Sequence[int]) -> None:
+        self.bot = bot
+        self.limiter = limiter
+        self.chat_ids = tuple(chat_ids)
+        self._told: dict[str, float] = {}
+
+    async def notify(self, key: str, text: str) -> None:
+        if not self.chat_ids or self.limiter.paused_for() > 0:
+            return  # no one to tell, or Telegram asked for quiet: the next trouble will do
+        moment = time.monotonic()
+        if moment - self._told.get(key, float("-inf")) < ADMIN_COOLDOWN:
+            return
+        self._told[key] = moment
+
+        body = f"<b>Alert delivery</b>\n{html.escape(text[:3500])}"
+        for chat_id in self.chat_ids:
+            try:
+                await self.limiter.acquire(chat_id, "private" if chat_id > 0 else "group")
+                await self.bot.send_message(
+                    chat_id, body, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
+                )
+            except TelegramError as error:
+                logger.warning(
+                    "delivery: could not tell admin chat %s: %s",
+                    chat_id,
+                    scrub(str(error), self.bot.token),
+                )
+
+
+async def delivery_loop(
+    bot: telegram.Bot,
+    db_path: Path,
+    *,
+    stop: asyncio.Event,
+    admin_chat_ids: Sequence[int] = (),
+    interval: float = 2.0,
+    limiter: RateLimiter | None = None,
+) -> None:
+    """Deliver the outbox until ``stop`` is set: a pass, then a wait of ``interval`` seconds on
+    ``stop`` (so stopping is immediate), and again. A pass that hit the per-pass row limit is
+    followed by the next one at once. Errors of one pass (Telegram, the database, the network)
+    are logged, told to the admin chats (once an hour per kind) and retried with a growing
+    wait; they never end the loop."""
+    limiter = limiter or RateLimiter()
+    admins = _AdminNotifier(bot, limiter, admin_chat_ids)
+    failures = 0
+    with Store(db_path) as store:
+        while not stop.is_set():
+            wait = interval
+            try:
+                report = await deliver_once(bot, store, limiter, stop=stop)
+            except (TelegramError, StoreError, sqlite3.Error, OSError) as error:
+                failures += 1
+                wait = min(60.0, interval * 2.0 ** min(failures, 10))
+                text = scrub(f"{type(error).__name__}: {error}", bot.token)
+                logger.error("delivery: pass failed (%s); next try in %g s", text, wait)
+                if not isinstance(error, InvalidToken):  # the bot cannot speak: no one to tell
+                    await admins.notify(type(error).__name__, f"A delivery pass failed: {text}")
+            else:
+                failures = 0
+                for problem in report.errors:
+                    await admins.notify(
+                        problem.split(":", 1)[-1], f"An alert could not be sent: {problem}"
+                    )
+                if report.due >= DUE_PER_PASS and report.sent_messages:
+                    wait = 0.0  # more is waiting and it is moving: no pause between passes
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), wait)

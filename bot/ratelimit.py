@@ -1,0 +1,144 @@
+"""Telegram's flood limits, enforced on our side so the bot is not answered 429.
+
+Telegram asks bots for about 30 messages per second overall, one message per second to one
+private chat, and at most 20 messages per minute to one group (a group, supergroup or channel;
+their chat ids are negative). python-telegram-bot's AIORateLimiter covers the overall and group
+limits but not the per-chat one, and by default retries nothing, so all three live here:
+
+* overall: at most ``global_per_second`` sends in any window of one second;
+* a private chat: two sends at least ``private_interval`` seconds apart;
+* a group: at most ``group_per_minute`` sends in any window of 60 seconds;
+* after a 429, Telegram's ``retry_after`` holds every send (its flood wait is for the whole bot).
+
+The class is pure bookkeeping over an injected clock, so tests drive it with a fake clock:
+``delay()`` says how long until a send is allowed and ``record()`` counts one. ``acquire()`` is
+the async convenience that waits (with an injectable ``sleep``) and reserves the slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+GROUP_TYPES = frozenset({"group", "supergroup", "channel"})
+
+# Bookkeeping for chats not written to recently is dropped now and then, so a bot that talks to
+# many chats does not keep a timestamp per chat forever.
+_PRUNE_EVERY = 1000
+
+
+def is_group(chat_id: int, chat_type: str) -> bool:
+    """Groups, supergroups and channels (negative ids) share the per-minute limit."""
+    return chat_type in GROUP_TYPES or chat_id < 0
+
+
+class RateLimiter:
+    """Sliding-window limits over an injected monotonic clock (seconds)."""
+
+    def __init__(
+        self,
+        global_per_second: int = 30,
+        private_interval: float = 1.0,
+        group_per_minute: int = 20,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if global_per_second < 1 or group_per_minute < 1 or private_interval < 0:
+            raise ValueError("rate limits must be positive")
+        self.global_per_second = global_per_second
+        self.private_interval = private_interval
+        self.group_per_minute = group_per_minute
+        self.clock = clock
+        self.sleep = sleep
+        self._global: deque[float] = deque()  # send times within the last second, oldest first
+        self._private: dict[int, float] = {}  # chat -> time of its last send
+        self._groups: dict[int, deque[float]] = {}  # chat -> send times within the last minute
+        self._paused_until = float("-inf")
+        self._records = 0
+
+    # -- the pure part -------------------------------------------------------------------
+
+    def delay(self, chat_id: int, chat_type: str = "private") -> float:
+        """Seconds until a message to this chat may be sent; 0.0 means now."""
+        now = self.clock()
+        waits = [self._paused_until - now]
+        window = self._trim(self._global, now - 1.0)
+        if len(window) >= self.global_per_second:
+            waits.append(window[-self.global_per_second] + 1.0 - now)
+        if is_group(chat_id, chat_type):
+            sent = self._groups.get(chat_id)
+            if sent is not None:
+                self._trim(sent, now - 60.0)
+                if len(sent) >= self.group_per_minute:
+                    waits.append(sent[-self.group_per_minute] + 60.0 - now)
+        else:
+            last = self._private.get(chat_id)
+            if last is not None:
+                waits.append(last + self.private_interval - now)
+        return max(0.0, *waits)
+
+    def record(self, chat_id: int, chat_type: str = "private") -> None:
+        """Count one message to this chat as sent now."""
+        now = self.clock()
+        self._global.append(now)
+        if is_group(chat_id, chat_type):
+            self._groups.setdefault(chat_id, deque()).append(now)
+        else:
+            self._private[chat_id] = now
+        self._records += 1
+        if self._records % _PRUNE_EVERY == 0:
+            self._prune(now)
+
+    def settle(self, chat_id: int, chat_type: str = "private") -> None:
+        """The message reserved last for this chat has been answered: count its per-chat limit
+        from now. Telegram times a message when it arrives, somewhere between our reservation
+        and the answer; a slow request must not let the next one to the same chat arrive less
+        than the interval after it. (The overall and group windows have slack for this.)"""
+        now = self.clock()
+        if is_group(chat_id, chat_type):
+            sent = self._groups.get(chat_id)
+            if sent:
+                sent[-1] = max(sent[-1], now)  # still sorted: it was the newest entry
+        elif chat_id in self._private:
+            self._private[chat_id] = max(self._private[chat_id], now)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every send for this long (Telegram's RetryAfter applies to the whole bot)."""
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    def paused_for(self) -> float:
+        """Seconds left of a pause set by `pause`, 0.0 if none."""
+        return max(0.0, self._paused_until - self.clock())
+
+    # -- waiting -------------------------------------------------------------------------
+
+    async def acquire(self, chat_id: int, chat_type: str = "private") -> None:
+        """Wait until a message to this chat is allowed, then reserve it (``record``).
+
+        Checking and reserving happen with no await between them, so tasks sharing one
+        limiter cannot both take the last slot.
+        """
+        while True:
+            wait = self.delay(chat_id, chat_type)
+            if wait <= 0:
+                self.record(chat_id, chat_type)
+                return
+            await self.sleep(wait)
+
+    # -- housekeeping --------------------------------------------------------------------
+
+    @staticmethod
+    def _trim(times: deque[float], expired_at: float) -> deque[float]:
+        """Drop times at or before ``expired_at``: a window is (now - length, now]."""
+        while times and times[0] <= expired_at:
+            times.popleft()
+        return times
+
+    def _prune(self, now: float) -> None:
+        self._private = {
+            chat: last for chat, last in self._private.items() if last + self.private_interval > now
+        }
+        for chat in [chat for chat, sent in self._groups.items() if not self._trim(sent, now - 60)]:
+            del self._groups[chat]

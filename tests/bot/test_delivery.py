@@ -1,0 +1,356 @@
+"""Delivery against the local Bot API server: digests, 429, 403, network errors, the limits."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import itertools
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from telegram import Bot
+from telegram.error import InvalidToken
+
+from bot.delivery import (
+    DeliveryReport,
+    backoff_delay,
+    deliver_once,
+    delivery_loop,
+    retry_after_seconds,
+    scrub,
+)
+from bot.ratelimit import RateLimiter
+from pricewatch.models import utc_now
+from pricewatch.outbox import outbox_length
+from pricewatch.store import Store
+from tests.bot.botapi import BotApiServer
+from tests.bot.delivery_support import (
+    FAR_FUTURE,
+    FakeClock,
+    make_bot,
+    outbox,
+    queue_price_drops,
+    sent_per_chat,
+    with_bot,
+)
+
+# Reading RetryAfter.retry_after warns in PTB 22 (int -> timedelta); PTB's own code reads it.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning"
+)
+
+
+@pytest.fixture
+def server() -> Iterator[BotApiServer]:
+    with BotApiServer() as api:
+        yield api
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "delivery.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def limiter(clock: FakeClock) -> RateLimiter:
+    """Telegram's limits on a fake clock: tests never wait for them (the server does not
+    enforce limits unless a test asks it to)."""
+    return RateLimiter(clock=clock, sleep=clock.sleep)
+
+
+def deliver(
+    server: BotApiServer,
+    store: Store,
+    limiter: RateLimiter,
+    now: str | None = FAR_FUTURE,
+    max_attempts: int = 8,
+) -> DeliveryReport:
+    return with_bot(
+        server,
+        lambda bot: deliver_once(bot, store, limiter, now=now, max_attempts=max_attempts),
+    )
+
+
+def not_before(store: Store, chat_id: int) -> str:
+    [(value,)] = store.db.execute(
+        "SELECT not_before FROM outbox WHERE chat_id = ? AND status = 'pending'", [chat_id]
+    ).fetchall()
+    return str(value)
+
+
+def just_before(stamp: str) -> str:
+    moment = dtm.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return (moment - dtm.timedelta(microseconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def seconds_between(earlier: str, later: str) -> float:
+    parse = dtm.datetime.fromisoformat
+    return (parse(later.rstrip("Z")) - parse(earlier.rstrip("Z"))).total_seconds()
+
+
+def test_several_alerts_reach_one_chat_as_one_digest(
+    server: BotApiServer, store: Store, limiter: RateLimiter
+) -> None:
+    queue_price_drops(store, [1001], alerts_per_chat=3)
+    report = deliver(server, store, limiter)
+    assert (report.sent_messages, report.sent_alerts, report.failed) == (1, 3, 0)
+    [call] = server.sent_messages(1001)
+    assert call.params["parse_mode"] == "HTML"
+    assert call.params["link_preview_options"] == {"is_disabled": True}
+    assert call.text is not None and call.text.startswith("<b>3 alerts</b>\n\n")
+    assert call.text.count("Price drop") == 3 and "$150.00 → $139.99" in call.text
+    rows = store.db.execute("SELECT status, message_id FROM outbox").fetchall()
+    assert rows == [("sent", call.result["message_id"])] * 3
+    # nothing is sent twice
+    assert deliver(server, store, limiter).sent_messages == 0
+    assert len(server.sent_messages()) == 1
+
+
+def test_a_long_digest_is_sent_in_parts_each_marked_on_its_own(
+    server: BotApiServer, store: Store, limiter: RateLimiter, clock: FakeClock
+) -> None:
+    queue_price_drops(store, [1001, 1002], alerts_per_chat=60)
+    report = deliver(server, store, limiter)
+    texts = server.sent_texts(1001)
+    assert len(texts) > 1 and report.sent_messages == 2 * len(texts)
+    assert all(len(text) <= 4096 for text in texts)  # the server refuses longer ones anyway
+    ids = store.db.execute(
+        "SELECT message_id, count(*) FROM outbox WHERE chat_id = 1001 GROUP BY message_id"
+    ).fetchall()
+    assert len(ids) == len(texts) and sum(n for _, n in ids) == 60
+    # served in rounds: the second chat's first part did not wait for the first chat's parts
+    order = [call.chat_id for call in server.sent_messages()]
+    assert order[:2] == [1001, 1002]
+    assert clock.slept and max(clock.slept) <= 1.0
+
+
+def test_stale_stock_alerts_are_skipped_not_sent(
+    server: BotApiServer, store: Store, limiter: RateLimiter
+) -> None:
+    queue_price_drops(store, [1001])  # a price drop: still true
+    # a restock that sold out again before it could be sent
+    store.db.execute("UPDATE events SET kind = 'restock', new_stock = 'in_stock'")
+    store.db.execute("UPDATE variants SET stock = 'sold_out'")
+    store.db.conn.commit()
+    report = deliver(server, store, limiter)
+    assert (report.skipped, report.sent_messages) == (1, 0)
+    assert outbox(store) == [(1001, "skipped", 0)]
+    assert server.sent_messages() == []
+
+
+def test_retry_after_is_honoured_for_every_chat_and_the_message_sent_once(
+    server: BotApiServer, store: Store, limiter: RateLimiter, clock: FakeClock
+) -> None:
+    queue_price_drops(store, [1001, 1002])
+    server.fail_next("sendMessage", status=429, retry_after=3)
+    before = utc_now()
+    report = deliver(server, store, limiter, now=None)
+    assert (report.retried, report.sent_messages, report.retry_after) == (1, 0, 3.0)
+    # Telegram's flood wait is for the whole bot: the other chat was not even tried
+    assert [(c.chat_id, c.status) for c in server.calls if c.method == "sendMessage"] == [
+        (1001, 429)
+    ]
+    assert 3.0 <= seconds_between(before, not_before(store, 1001)) < 4.0
+    assert limiter.paused_for() == 3.0
+    # while paused, nothing at all is sent, whatever is due
+    assert deliver(server, store, limiter).sent_messages == 0
+    clock.advance(3.0)
+    # the paused chat's row waits for its own time; the other chat goes now
+    due_at = not_before(store, 1001)
+    report = deliver(server, store, limiter, now=just_before(due_at))
+    assert sent_per_chat(server) == {1002: 1}
+    report = deliver(server, store, limiter, now=due_at)
+    assert report.sent_messages == 1
+    assert sent_per_chat(server) == {1001: 1, 1002: 1}
+    assert outbox(store) == [(1001, "sent", 2), (1002, "sent", 1)]
+
+
+@pytest.mark.parametrize("how", ["blocked by the user", "chat not found"])
+def test_an_unreachable_chat_is_made_inactive_and_others_are_still_served(
+    server: BotApiServer, store: Store, limiter: RateLimiter, how: str
+) -> None:
+    queue_price_drops(store, [1001, 1002, 1003], alerts_per_chat=2)
+    # 1001's second alert is not due yet: it never will be, the chat is gone
+    store.db.execute(
+        "UPDATE outbox SET not_before = ? WHERE id = "
+        "(SELECT max(id) FROM outbox WHERE chat_id = 1001)",
+        ["9999-12-31T00:00:00.000000Z"],
+    )
+    store.db.conn.commit()
+    if how == "blocked by the user":
+        server.block_chat(1001)
+    else:
+        server.fail_next("sendMessage", status=400)  # "Bad Request: chat not found"
+    report = deliver(server, store, limiter, now="9000-01-01T00:00:00.000000Z")
+    assert (report.chats_blocked, report.failed, report.retried) == (1, 2, 0)
+    assert sent_per_chat(server) == {1002: 1, 1003: 1}  # one digest of two alerts each
+    rows = store.db.execute("SELECT status, error FROM outbox WHERE chat_id = 1001").fetchall()
+    assert [status for status, _ in rows] == ["failed", "failed"]
+    assert all(error.startswith("blocked: ") for _, error in rows)
+    assert store.db.execute("SELECT active FROM chats WHERE chat_id = 1001").fetchone() == (0,)
+    # no retry, ever: later passes do not try the chat again
+    deliver(server, store, limiter, now="9999-12-31T23:00:00.000000Z")
+    assert len([c for c in server.calls if c.chat_id == 1001]) == 1
+
+
+def test_a_refused_message_is_failed_with_the_reason_and_the_chat_stays(
+    server: BotApiServer, store: Store, limiter: RateLimiter, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue_price_drops(store, [1001, 1002])
+    server.fail_next(
+        "sendMessage", status=400, description="Bad Request: can't parse entities: oops"
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+        report = deliver(server, store, limiter)
+    assert (report.failed, report.sent_messages, report.chats_blocked) == (1, 1, 0)
+    assert report.errors == ["chat 1001: BadRequest: Can't parse entities: oops"]
+    assert store.db.execute("SELECT active FROM chats WHERE chat_id = 1001").fetchone() == (1,)
+    assert "Can't parse entities" in caplog.text
+    assert server.token not in caplog.text
+
+
+def test_network_errors_are_retried_with_back_off_then_sent_once(
+    server: BotApiServer, store: Store, limiter: RateLimiter
+) -> None:
+    queue_price_drops(store, [1001])
+    server.fail_next("sendMessage", status=502, times=2)
+    stamps = []
+    due: str | None = None
+    for _ in (1, 2):
+        before = utc_now()
+        report = deliver(server, store, limiter, now=due)
+        assert (report.retried, report.sent_messages) == (1, 0)
+        due = not_before(store, 1001)
+        stamps.append(seconds_between(before, due))
+        # not before its time
+        assert deliver(server, store, limiter, now=just_before(due)).sent_messages == 0
+    assert 2.0 <= stamps[0] < 3.0 and 4.0 <= stamps[1] < 5.0  # 2 s, then 4 s
+    report = deliver(server, store, limiter, now=due)
+    assert report.sent_messages == 1
+    assert sent_per_chat(server) == {1001: 1}
+    assert outbox(store) == [(1001, "sent", 3)]
+
+
+def test_a_message_is_given_up_after_max_attempts(
+    server: BotApiServer, store: Store, limiter: RateLimiter
+) -> None:
+    queue_price_drops(store, [1001])
+    server.fail_next("sendMessage", status=502, times=3)
+    reports = [deliver(server, store, limiter, max_attempts=3) for _ in range(3)]
+    assert [r.retried for r in reports] == [1, 1, 0] and reports[-1].failed == 1
+    [(status, error)] = store.db.execute("SELECT status, error FROM outbox").fetchall()
+    assert status == "failed" and error.startswith("gave up after 3 attempts: NetworkError")
+    assert deliver(server, store, limiter).sent_messages == 0 and server.sent_messages() == []
+
+
+def test_an_unreachable_server_is_a_network_error(store: Store, limiter: RateLimiter) -> None:
+    queue_price_drops(store, [1001])
+    with BotApiServer() as server:
+        base_url = server.base_url
+
+    async def scenario() -> DeliveryReport:
+        # the server is gone: the port refuses connections
+        bot = Bot("123456:TEST-TOKEN", base_url=base_url)
+        return await deliver_once(bot, store, limiter, now=FAR_FUTURE)
+
+    report = asyncio.run(scenario())
+    assert (report.retried, report.failed) == (1, 0)
+    assert outbox(store) == [(1001, "pending", 1)]
+
+
+def test_an_invalid_token_leaves_every_row_pending(
+    server: BotApiServer, store: Store, limiter: RateLimiter
+) -> None:
+    queue_price_drops(store, [1001])
+
+    async def scenario() -> None:
+        bot = Bot("999:WRONG", base_url=server.base_url)
+        await deliver_once(bot, store, limiter, now=FAR_FUTURE)
+
+    with pytest.raises(InvalidToken):
+        asyncio.run(scenario())
+    assert outbox(store) == [(1001, "pending", 0)]
+
+
+def test_within_telegrams_limits_not_one_429(store: Store) -> None:
+    # one user gets a digest of 55 alerts (three messages, which must be >= 1 s apart) ...
+    queue_price_drops(store, [7], alerts_per_chat=55)
+    # ... while 40 users and a group get one alert each (more than 30 messages in a second)
+    queue_price_drops(store, [*range(2001, 2041), (-100777, "supergroup")])
+    with BotApiServer(enforce_limits=True) as server:
+        started = time.monotonic()
+        report = with_bot(server, lambda bot: deliver_once(bot, store, RateLimiter()))
+        elapsed = time.monotonic() - started
+        assert server.limit_violations == 0
+        counts = sent_per_chat(server)
+        user_times = [call.time for call in server.sent_messages(7)]
+    assert (report.failed, report.retried, report.deferred_chats) == (0, 0, 0)
+    assert counts == {**dict.fromkeys(range(2001, 2041), 1), -100777: 1, 7: 3}
+    assert outbox_length(store) == 0
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(user_times))
+    assert elapsed >= 2.0  # 44 messages: the overall and the per-user limits both held
+
+
+def test_retry_after_seconds_accepts_int_and_timedelta() -> None:
+    from telegram.error import RetryAfter
+
+    assert retry_after_seconds(RetryAfter(5)) == 5.0
+    assert retry_after_seconds(RetryAfter(dtm.timedelta(seconds=2.5))) == 2.5
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [backoff_delay(n) for n in range(4)] == [2, 4, 8, 16]
+    assert backoff_delay(9) == 600 and backoff_delay(1000) == 600
+
+
+def test_the_token_is_scrubbed_from_error_texts() -> None:
+    token = "123456:TEST-TOKEN"
+    assert scrub(f"POST http://x/bot{token}/sendMessage failed", token) == (
+        "POST http://x/bot<token>/sendMessage failed"
+    )
+
+
+def test_delivery_loop_delivers_and_stops_at_once(server: BotApiServer, store: Store) -> None:
+    queue_price_drops(store, [1001, 1002])
+
+    async def scenario(bot: Bot) -> float:
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            delivery_loop(bot, store.path, stop=stop, interval=30.0, admin_chat_ids=[99])
+        )
+        await server.wait_for_async(lambda c: c.method == "sendMessage", count=2)
+        started = time.monotonic()
+        stop.set()  # the loop is waiting its 30 s interval: it must end now
+        await asyncio.wait_for(task, 5)
+        return time.monotonic() - started
+
+    assert with_bot(server, scenario) < 1.0
+    assert sent_per_chat(server) == {1001: 1, 1002: 1}
+
+
+def test_delivery_loop_tells_admins_about_give_ups(server: BotApiServer, store: Store) -> None:
+    queue_price_drops(store, [1001])
+    server.fail_next("sendMessage", status=400, description="Bad Request: message is too long")
+
+    async def scenario(bot: Bot) -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            delivery_loop(bot, store.path, stop=stop, interval=0.05, admin_chat_ids=[99])
+        )
+        await server.wait_for_async(lambda c: c.chat_id == 99 and c.ok)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+    with_bot(server, scenario)
+    [text] = server.sent_texts(99)
+    assert "could not be sent" in text and "chat 1001" in text and "Message is too long" in text
+    assert make_bot(server).token not in text

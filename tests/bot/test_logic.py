@@ -1,0 +1,498 @@
+"""The bot's logic without Telegram: parsing, replies, keyboards, escaping, splitting, the
+guided flow, all over a real SQLite file written through `Store`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot import logic
+from bot.logic import BadInput, Catalog, Photo, Reply, Step
+from pricewatch.changes import DEFAULT_KINDS, EventKind
+from pricewatch.models import Stock
+from pricewatch.store import Store
+from pricewatch.subscriptions import list_subscriptions, upsert_chat
+from tests.bot.shopdata import ADMIN_CHAT, bot_config, build_catalog, crawl, listing
+
+CHAT = 1001
+CATALOG = Catalog(
+    names={"M2002RDA": "Protection Pack Rain Cloud", "M2002RXU": None, "M2002RHO": "Phantom"},
+    shops=("Bodega", "Kith", "Shoe Palace"),
+)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return build_catalog(tmp_path / "bot.db")
+
+
+@pytest.fixture
+def store(db: Path) -> Iterator[Store]:
+    with Store(db) as opened:
+        upsert_chat(opened, CHAT)
+        yield opened
+
+
+def problem(text: str, catalog: Catalog = CATALOG) -> str:
+    with pytest.raises(BadInput) as caught:
+        logic.parse_subscribe(text, catalog)
+    return str(caught.value)
+
+
+def all_buttons(reply: Reply) -> list[logic.Button]:
+    return [button for row in reply.keyboard for button in row]
+
+
+# -- /subscribe in one line ----------------------------------------------------------------------
+
+
+def test_one_line_subscription() -> None:
+    request = logic.parse_subscribe("M2002RDA 10 max=150", CATALOG)
+    assert request == logic.SubscribeRequest("M2002RDA", (10.0,), None, Decimal(150), DEFAULT_KINDS)
+    assert logic.parse_subscribe("any 10.5", CATALOG).style_code is None
+    assert logic.parse_subscribe("m2002rda", CATALOG).style_code == "M2002RDA"
+
+
+@pytest.mark.parametrize(
+    ("text", "sizes"),
+    [
+        ("M2002RDA uk9.5", (10.0,)),
+        ("M2002RDA uk 9.5", (10.0,)),
+        ("M2002RDA eu44", (10.0,)),
+        ("M2002RDA w11.5", (10.0,)),
+        ("M2002RDA 10,10.5", (10.0, 10.5)),
+        ("M2002RDA 10,5", (10.5,)),  # a decimal comma
+        ("M2002RDA 9 10 uk10.5", (9.0, 10.0, 11.0)),
+        ("M2002RDA sizes=9,10", (9.0, 10.0)),
+        ("M2002RDA", ()),
+    ],
+)
+def test_sizes_in_us_uk_eu_and_womens(text: str, sizes: tuple[float, ...]) -> None:
+    assert logic.parse_subscribe(text, CATALOG).sizes == sizes
+
+
+def test_options_shop_kinds_and_max() -> None:
+    request = logic.parse_subscribe(
+        'M2002RDA 10 shop="shoe palace" kinds=restock,price-drop max=$139.99', CATALOG
+    )
+    assert request.shop == "Shoe Palace"
+    assert request.kinds == (EventKind.RESTOCK, EventKind.PRICE_DROP)
+    assert request.max_price == Decimal("139.99")
+    # phones type curly quotes
+    assert logic.parse_subscribe("any shop=“Shoe Palace”", CATALOG).shop == "Shoe Palace"
+    assert logic.parse_subscribe("any shop=kith", CATALOG).shop == "Kith"
+    assert logic.parse_subscribe("any kinds=all", CATALOG).kinds == tuple(EventKind)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("M2002RDA 99", "99 is not a US men's size. If you meant EU, send EU 99."),
+        ("M2002RDA 10 max=-5", "max price must be more than 0"),
+        ("M2002RDA 10 max=0", "max price must be more than 0"),
+        ("M2002RDA 10 max=abc", "I couldn't read “abc” as a price; try max=150"),
+        ("M2002RDA 10 max=$-5", "max price must be more than 0"),
+        ("M2002RDA 10 max=nan", "I couldn't read “nan” as a price"),
+        ("M2002RDA 10 foo=1", "I don't know the option “foo=”"),
+        ("M2002RDA shop=Footlocker", "I don't know the shop “Footlocker”. Shops: Bodega, Kith"),
+        ("M2002RDA kinds=restock,bogus", "I don't know the alert kind “bogus”"),
+        ("M2002RDA max=150 max=140", "max= is given twice"),
+        ('M2002RDA shop="Shoe Palace', "A quote is not closed"),
+        ("M2002XDA 10", "I don't track M2002XDA yet. Did you mean M2002RDA?"),
+        ("hello 10", "I don't track HELLO yet. Send /colorways to see what I track."),
+        ("10 max=150", "Which colorway? Start with a style code or “any”"),
+        ("", "Tell me what to watch"),
+        ("M2002RDA uk", "UK what?"),
+        ("max=150", "Start with a style code or “any”"),
+    ],
+)
+def test_bad_input_gets_a_clear_message(text: str, message: str) -> None:
+    assert message in problem(text)
+
+
+def test_long_input_is_refused_without_echoing_it() -> None:
+    assert problem("M2002RDA " + "x" * 5000) == logic.TOO_LONG
+    # under the length limit, a huge word is quoted back cut to a few characters
+    message = problem("M2002RDA " + "9" * 200)
+    assert "9" * 21 not in message and "…" in message
+    message = problem("A" * 250)
+    assert "A" * (logic.QUOTE_LIMIT + 1) not in message
+
+
+def test_quote_is_one_printable_line_at_most_50_characters() -> None:
+    assert logic.quote("a\nb\tc\x00d") == "a b cd"
+    assert len(logic.quote("x" * 5000)) == logic.QUOTE_LIMIT
+
+
+# -- subscribing, listing, removing --------------------------------------------------------------
+
+
+def test_subscribe_and_describe(store: Store) -> None:
+    reply = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=150", limit=25)
+    [subscription] = list_subscriptions(store, CHAT)
+    assert (subscription.style_code, subscription.sizes, subscription.max_price) == (
+        "M2002RDA",
+        (10.0,),
+        Decimal(150),
+    )
+    described = (
+        "M2002RDA (Protection Pack Rain Cloud), US 10, any shop, max $150, "
+        "alerts: restock, price drop, new colorway, new size"
+    )
+    assert f"Subscribed (#{subscription.id}): {described}." in reply.text
+    [listed] = logic.subscriptions_reply(store, CHAT)
+    assert f"#{subscription.id} {described}" in listed.text
+    described_any = logic.describe(None, (9.5, 10), "Kith", None, [EventKind.RESTOCK], {})
+    assert described_any == "any 2002R, US 9.5, 10, Kith, no price limit, alerts: restock"
+
+
+def test_a_duplicate_and_the_cap(store: Store) -> None:
+    logic.subscribe_command(store, CHAT, "M2002RDA 10", limit=2)
+    again = logic.subscribe_command(store, CHAT, "m2002rda 10", limit=2)
+    assert "You already have this subscription" in again.text
+    logic.subscribe_command(store, CHAT, "any 10", limit=2)
+    capped = logic.subscribe_command(store, CHAT, "M2002RXU", limit=2)
+    assert capped.text.startswith("Sorry: this chat already has 2 subscriptions (the limit is 2)")
+    assert len(list_subscriptions(store, CHAT)) == 2
+
+
+def test_untracked_but_real_code_is_accepted_with_a_note(store: Store) -> None:
+    reply = logic.subscribe_command(store, CHAT, "M2002RDN 10", limit=25)
+    assert "Subscribed" in reply.text
+    assert "not seen in any shop yet; you'll hear when it appears" in reply.text
+    assert "Did you mean M2002RDA?" in reply.text
+    reply = logic.subscribe_command(store, CHAT, "M2002RXX", limit=25)
+    assert "I don't track M2002RXX yet" in reply.text and "Did you mean M2002RXU?" in reply.text
+    assert [s.style_code for s in list_subscriptions(store, CHAT)] == ["M2002RDN", "M2002RXX"]
+
+
+def test_bad_input_is_a_reply_not_an_exception(store: Store) -> None:
+    reply = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=-5", limit=25)
+    assert reply == Reply("Max price must be more than 0")
+    assert list_subscriptions(store, CHAT) == []
+
+
+def test_unsubscribe_buttons_and_numbers(store: Store) -> None:
+    for line in ("M2002RDA 10", "any 9.5 shop=Kith", "M2002RXU"):
+        logic.subscribe_command(store, CHAT, line, limit=25)
+    first, second, third = (s.id for s in list_subscriptions(store, CHAT))
+    menu = logic.unsubscribe_command(store, CHAT, "")
+    assert [b.data for b in all_buttons(menu)] == [f"u:{first}", f"u:{second}", f"u:{third}"]
+    assert all_buttons(menu)[1].text == f"✖ #{second} any 2002R · US 9.5 · Kith"
+    assert logic.parse_unsubscribe_data(f"u:{first}") == first
+    assert logic.parse_unsubscribe_data("u:x") is None
+
+    toast, after = logic.unsubscribe_pressed(store, CHAT, first)
+    assert toast == f"Removed #{first}"
+    assert [b.data for b in all_buttons(after)] == [f"u:{second}", f"u:{third}"]
+    toast, _ = logic.unsubscribe_pressed(store, CHAT, first)  # pressed twice
+    assert toast == "That one was already removed"
+
+    assert logic.unsubscribe_command(store, 999, str(second)).text == (
+        f"This chat has no subscription #{second}. See /subscriptions."
+    )  # another chat's subscription is not theirs to remove
+    assert (
+        logic.unsubscribe_command(store, CHAT, f"#{second}").text
+        == f"Removed subscription #{second}."
+    )
+    assert "Send /unsubscribe 3" in logic.unsubscribe_command(store, CHAT, "M2002RDA").text
+    assert logic.unsubscribe_command(store, CHAT, "all").text == "Removed 1 subscription(s)."
+    assert logic.unsubscribe_menu(store, CHAT).keyboard == ()
+
+
+def test_stop_forgets_the_chat(store: Store) -> None:
+    logic.subscribe_command(store, CHAT, "M2002RDA 10", limit=25)
+    reply = logic.stop_reply(store, CHAT)
+    assert "deleted this chat's 1 subscription(s)" in reply.text
+    assert store.db.execute("SELECT count(*) FROM chats WHERE chat_id = ?", [CHAT]).fetchone() == (
+        0,
+    )
+
+
+# -- /price, /colorways --------------------------------------------------------------------------
+
+
+def test_price_in_one_size_in_stock_first_cheapest_first(store: Store) -> None:
+    [reply] = logic.price_replies(store, "M2002RDA 10", charts=True)
+    lines = reply.text.split("\n")
+    assert lines[0] == "<b>M2002RDA (Protection Pack Rain Cloud)</b> · US 10"
+    assert lines[1] == (
+        "1. <b>$139.99</b> (was $150.00) · Kith · in stock · "
+        "US 10 (shop label 'US 10 / UK 9.5 / EU 44') · "
+        '<a href="https://kith.example/products/m2002rda?variant=Kith-M2002RDA-10">open</a>'
+    )
+    # Bodega's last crawl failed: its stock is unknown, never "sold out"
+    assert lines[2].startswith("2. <b>$145.00</b> · Bodega · stock unknown · US 10 · <a href=")
+    assert "sold out" not in reply.text
+    assert reply.keyboard == ((logic.Button("📈 Price history chart", "c:M2002RDA:10"),),)
+    assert logic.parse_chart_data("c:M2002RDA:10") == ("M2002RDA", 10.0)
+    assert logic.parse_chart_data("c:M2002RDA:-") == ("M2002RDA", None)
+
+
+def test_price_in_every_size_one_line_per_shop(store: Store) -> None:
+    [reply] = logic.price_replies(store, "m2002rda", charts=False)
+    lines = reply.text.split("\n")
+    assert lines[1].startswith(
+        "<b>Kith</b>: from <b>$139.99</b> · in stock: US 9, 10 · sold out: US 11 · <a href="
+    )
+    assert lines[2].startswith("<b>Bodega</b>: <b>$145.00</b> · stock unknown: US 10 · <a href=")
+    assert reply.keyboard == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("M2002RXX", "I don't track M2002RXX yet. Did you mean M2002RXU?"),
+        ("", "Which colorway? Like /price M2002RDA 10"),
+        ("any 10", "Which colorway? Like /price M2002RDA 10"),
+        ("M2002RDA 99", "99 is not a US men"),
+        ("M2002RDA 9 10", "One size at a time"),
+        ("x" * 5000, "That is too long"),
+    ],
+)
+def test_price_bad_input(store: Store, text: str, message: str) -> None:
+    [reply] = logic.price_replies(store, text)
+    assert message in reply.text
+    assert "x" * 51 not in reply.text
+
+
+def test_price_in_a_size_nobody_lists(store: Store) -> None:
+    [reply] = logic.price_replies(store, "M2002RDA 13")
+    assert "No shop lists it in US 13 right now." in reply.text
+    assert "Sizes listed: US 9, 10, 11" in reply.text
+
+
+def test_colorways(store: Store) -> None:
+    [reply] = logic.colorways_replies(store)
+    lines = reply.text.split("\n")
+    assert lines[0] == "<b>Tracked 2002R colorways</b> (3):"
+    assert lines[1] == (
+        "<b>M2002RDA</b> Protection Pack Rain Cloud — from <b>$139.99 at Kith</b> "
+        "· 2 in stock · 2 shops"
+    )
+    assert lines[2] == "<b>M2002RHO</b> Phantom — nothing in stock right now · 1 shop"
+
+
+def test_shop_and_user_text_is_escaped(tmp_path: Path) -> None:
+    with Store(tmp_path / "escape.db") as store:
+        crawl(
+            store,
+            "A&B <Shop>",
+            [listing("A&B <Shop>", "M2002RDA", "10", "150", name="<script>alert(1)</script>")],
+        )
+        upsert_chat(store, CHAT)
+        texts = [r.text for r in logic.price_replies(store, "M2002RDA")]
+        texts += [r.text for r in logic.colorways_replies(store)]
+        texts.append(logic.subscribe_command(store, CHAT, "M2002RDA shop=<b>x</b>", limit=5).text)
+        texts.append(logic.unknown_command_text("/<i>"))
+    joined = "\n".join(texts)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in joined
+    assert "A&amp;B &lt;Shop&gt;" in joined
+    assert "“&lt;b&gt;x&lt;/b&gt;”" in joined and "&lt;i&gt;" in joined
+    assert "<script>" not in joined and "<Shop>" not in joined and "<b>x" not in joined
+
+
+def test_long_replies_are_split_on_line_boundaries(tmp_path: Path) -> None:
+    codes = [f"M2002R{a}{b}" for a in "ABCDEFGHJK" for b in "ABCDEFGHJKLMNPQRSTUV"]
+    with Store(tmp_path / "many.db") as store:
+        crawl(
+            store,
+            "Kith",
+            [
+                listing("Kith", code, "10", "150", name="A long colorway name " * 3)
+                for code in codes
+            ],
+        )
+        replies = logic.colorways_replies(store)
+    assert len(replies) > 1
+    assert all(len(r.text) <= logic.MAX_MESSAGE_LENGTH for r in replies)
+    lines = "\n".join(r.text for r in replies).split("\n")
+    assert len(lines) == len(codes) + 2  # nothing lost, nothing cut: header, codes, footer
+    assert all(re.fullmatch(r"<b>M2002R\w+</b> .*", line) for line in lines[1:-1])
+
+
+def test_split_message() -> None:
+    text = "\n".join(f"line {i:04d} " + "x" * 90 for i in range(200))
+    parts = logic.split_message(text)
+    assert all(len(p) <= 4096 for p in parts) and len(parts) == 5
+    assert "\n".join(parts) == text
+    assert logic.split_message("short") == ["short"]
+    assert [len(p) for p in logic.split_message("y" * 5000)] == [4096, 904]
+    replies = logic.split_replies(text, ((logic.Button("b", "d"),),))
+    assert [bool(r.keyboard) for r in replies] == [False] * 4 + [True]
+
+
+# -- admin ---------------------------------------------------------------------------------------
+
+
+def test_status_for_admins_only(store: Store, db: Path) -> None:
+    config = bot_config(db)
+    [refused] = logic.status_replies(store, config, CHAT)
+    assert refused.text == "Sorry, /status is for admins."
+    [reply] = logic.status_replies(store, config, ADMIN_CHAT, now=datetime.now(UTC))
+    assert "✅ <b>Kith</b>: ok, " in reply.text
+    assert "❌ <b>Bodega</b>: failed, " in reply.text
+    assert "HTTP 503 from /products.json · 1 failed in 24 h" in reply.text
+    assert "Outbox: 0 message(s) waiting" in reply.text
+
+
+# -- menu and help -------------------------------------------------------------------------------
+
+
+def test_every_command_is_in_the_menu_and_in_help() -> None:
+    names = [name for name, _ in logic.menu_commands()]
+    assert names == [
+        "start", "help", "subscribe", "subscriptions", "unsubscribe", "price", "history",
+        "colorways", "stop", "status",
+    ]  # fmt: skip
+    assert all(re.fullmatch(r"[a-z_]{1,32}", n) for n in names)
+    assert all(1 <= len(d) <= 256 for _, d in logic.menu_commands())
+    assert all(f"/{name}" in logic.help_text() for name in names)
+    assert "history" not in [n for n, _ in logic.menu_commands(charts=False)]
+
+
+# -- the guided flow -----------------------------------------------------------------------------
+
+
+def test_guided_flow_from_colorway_to_subscription(store: Store) -> None:
+    options = logic.flow_options(store, ["Kith", "Bodega"])
+    assert options.shops == ("Bodega", "Kith")
+    assert options.cheapest["M2002RDA"] == "$139.99 at Kith"
+    flow = logic.new_flow(options, started=0.0, flow_id="abc123")
+    screen = logic.flow_screen(flow)
+    datas = [b.data for b in all_buttons(screen)]
+    assert datas == [
+        "f:abc123:c:M2002RDA", "f:abc123:c:M2002RHO", "f:abc123:c:M2002RXU",
+        "f:abc123:c:*", "f:abc123:x:",
+    ]  # fmt: skip
+    assert all_buttons(screen)[3].text == "Any 2002R"
+
+    steps = [
+        ("c", "M2002RDA", Step.SIZES),
+        ("z", "10", Step.SIZES),
+        ("z", "10.5", Step.SIZES),
+        ("z", "10.5", Step.SIZES),  # a second tap unselects
+        ("zd", "", Step.SHOP),
+        ("s", "1", Step.PRICE),
+        ("m", "150", Step.KINDS),
+        ("k", "0", Step.KINDS),  # restock off
+        ("kd", "", Step.CONFIRM),
+    ]
+    for action, arg, step in steps:
+        outcome = logic.flow_press(flow, action, arg)
+        assert outcome.screen is not None and flow.step == step
+    assert "Subscribe to</b>\nM2002RDA (Protection Pack Rain Cloud), US 10, Kith, max $150" in (
+        outcome.screen.text
+    )
+    done = logic.flow_press(flow, "y", "")
+    assert done.confirm and done.finished
+    reply = logic.finish_flow(store, CHAT, flow, limit=25)
+    assert "Subscribed" in reply.text
+    [subscription] = list_subscriptions(store, CHAT)
+    assert subscription.shop == "Kith" and subscription.sizes == (10.0,)
+    assert subscription.kinds == (EventKind.PRICE_DROP, EventKind.NEW_COLORWAY, EventKind.NEW_SIZE)
+
+
+def test_flow_screens_keyboards() -> None:
+    options = logic.FlowOptions(
+        colorways=tuple((f"M2002R{chr(65 + i)}A", None) for i in range(19)),
+        shops=("Bodega", "Kith"),
+        cheapest={},
+    )
+    flow = logic.new_flow(options, started=0.0, flow_id="0a0b0c")
+    first = logic.flow_screen(flow)
+    assert "(page 1 of 3)" in first.text
+    assert len([b for b in all_buttons(first) if ":c:M2002R" in (b.data or "")]) == 8
+    assert [b.text for b in all_buttons(first) if ":p:" in (b.data or "")] == ["More ›"]
+    logic.flow_press(flow, "p", "2")
+    last = logic.flow_screen(flow)
+    assert [b.text for b in all_buttons(last) if ":p:" in (b.data or "")] == ["‹ Back"]
+    logic.flow_press(flow, "c", "*")
+    sizes = logic.flow_screen(flow)
+    assert [b.text for b in all_buttons(sizes)][:3] == ["7", "7.5", "8"]
+    logic.flow_press(flow, "z", "9.5")
+    assert "✅ 9.5" in [b.text for b in all_buttons(logic.flow_screen(flow))]
+    logic.flow_press(flow, "za", "")  # any size clears the selection
+    assert flow.sizes == set() and flow.step == Step.SHOP
+    shops = [b.text for b in all_buttons(logic.flow_screen(flow))]
+    assert shops == ["Bodega", "Kith", "Any shop", "✖ Cancel"]
+    logic.flow_press(flow, "s", "*")
+    prices = [b.text for b in all_buttons(logic.flow_screen(flow))]
+    assert prices[:4] == ["No limit", "$120", "$130", "$150"]
+    logic.flow_press(flow, "m", "-")
+    kinds = [b.text for b in all_buttons(logic.flow_screen(flow))]
+    assert kinds[:2] == ["✅ restock", "▫️ sold out"] and kinds[-2:] == ["Done ›", "✖ Cancel"]
+    for screen in (first, last, sizes):
+        assert all(len((b.data or "").encode()) <= 64 for b in all_buttons(screen))
+
+
+def test_flow_refuses_old_and_foreign_buttons() -> None:
+    options = logic.FlowOptions((("M2002RDA", None),), ("Kith",), {})
+    flow = logic.new_flow(options, started=100.0, flow_id="abcdef")
+    assert logic.flow_is_current(flow, "abcdef", 200.0)
+    assert not logic.flow_is_current(flow, "fedcba", 200.0)  # another (older) flow's button
+    assert not logic.flow_is_current(flow, "abcdef", 100.0 + logic.FLOW_TTL_SECONDS)
+    assert not logic.flow_is_current(None, "abcdef", 200.0)
+    assert logic.parse_flow_data("f:abcdef:c:M2002RDA") == ("abcdef", "c", "M2002RDA")
+    assert logic.parse_flow_data("f:zz:c:M2002RDA") is None
+    assert logic.flow_press(flow, "zd", "").toast  # a size button at the colorway step
+    assert logic.flow_press(flow, "c", "M2002RZZ").toast == logic.STALE_MENU
+    logic.flow_press(flow, "c", "M2002RDA")
+    assert logic.flow_press(flow, "z", "not-a-size").toast == logic.STALE_MENU
+    cancelled = logic.flow_press(flow, "x", "")
+    assert cancelled.finished and cancelled.screen is not None
+    assert "Cancelled" in cancelled.screen.text
+
+
+def test_flow_typed_sizes_and_price() -> None:
+    flow = logic.new_flow(logic.FlowOptions((), (), {}), started=0.0, style_code="M2002RDA")
+    assert flow.step == Step.SIZES  # a deep link starts at the sizes
+    outcome = logic.flow_text(flow, "uk9.5, 14")
+    assert outcome is not None and flow.sizes == {10.0, 14.0}
+    assert outcome.screen is not None and "Selected: US 10, 14" in outcome.screen.text
+    outcome = logic.flow_text(flow, "99")
+    assert outcome is not None and outcome.error and "99 is not a US men's size" in outcome.error
+    logic.flow_press(flow, "zd", "")
+    logic.flow_press(flow, "s", "*")
+    outcome = logic.flow_text(flow, "-5")
+    assert outcome is not None and outcome.error == "Max price must be more than 0"
+    outcome = logic.flow_text(flow, "$140")
+    assert outcome is not None and flow.max_price == Decimal(140) and flow.step == Step.KINDS
+    assert logic.flow_text(flow, "hello") is None  # nothing to type at this step
+    for index in (0, 2, 4, 5):  # every default kind off
+        logic.flow_press(flow, "k", str(index))
+    assert flow.kinds == set()
+    assert logic.flow_press(flow, "kd", "").toast == "Choose at least one kind of alert"
+
+
+def test_deep_links() -> None:
+    tracked = {"M2002RDA"}
+    assert logic.deep_link("M2002RDA", tracked) == ("M2002RDA", ())
+    assert logic.deep_link("m2002rda_10", tracked) == ("M2002RDA", (10.0,))
+    assert logic.deep_link("M2002RDN-99", tracked) == ("M2002RDN", ())
+    assert logic.deep_link("hello", tracked) is None
+
+
+# -- charts --------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not logic.charts_available(), reason="pricewatch.charts needs matplotlib")
+def test_history_chart(store: Store) -> None:
+    photo = logic.history_command(store, "M2002RDA 10")
+    assert isinstance(photo, Photo) and photo.data.startswith(b"\x89PNG")
+    assert photo.caption.startswith("M2002RDA") and len(photo.caption) <= 1024
+    missing = logic.history_command(store, "M2002RDA 13")
+    assert isinstance(missing, Reply) and "No price history for M2002RDA in US 13" in missing.text
+    unknown = logic.history_command(store, "M2002RXX")
+    assert isinstance(unknown, Reply) and "Did you mean M2002RXU?" in unknown.text
+
+
+def test_stock_words() -> None:
+    assert [logic.stock_label(s) for s in Stock] == ["in stock", "sold out", "stock unknown"]
+    assert logic.format_money(Decimal("150.00")) == "$150"
+    assert logic.format_money(Decimal("139.99")) == "$139.99"
