@@ -18,9 +18,18 @@ import click
 from rich.console import Console
 
 from pricewatch import __version__
+from pricewatch.backends import ScrapydError, backend_for
 from pricewatch.config import ConfigError, load_config, packaged_config, resolve_db_path
-from pricewatch.crawl import CrawlError, run_crawl
-from pricewatch.history import UnknownStyleError, colorways, price_history
+from pricewatch.crawl import CrawlError
+from pricewatch.history import (
+    NoHistoryError,
+    SinceError,
+    UnknownStyleError,
+    colorways,
+    history_summary,
+    parse_since,
+    price_history,
+)
 from pricewatch.output import (
     FORMATS,
     colorways_table,
@@ -29,9 +38,11 @@ from pricewatch.output import (
     history_table,
     rows_as_csv,
     rows_as_json,
+    summary_table,
 )
 from pricewatch.sizes import SizeError, format_size, parse_user_size
 from pricewatch.store import Store, StoreError
+from pricewatch.web.server import WebUnavailableError
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -44,10 +55,10 @@ def clear_errors() -> Iterator[None]:
     except ConfigError as exc:
         click.secho(f"Config error: {exc}", err=True, fg="red")
         sys.exit(2)
-    except (UnknownStyleError, SizeError) as exc:
+    except (UnknownStyleError, SizeError, SinceError, NoHistoryError) as exc:
         click.secho(f"Error: {exc}", err=True, fg="red")
         sys.exit(2)
-    except (StoreError, CrawlError) as exc:
+    except (StoreError, CrawlError, ScrapydError, WebUnavailableError) as exc:
         click.secho(f"Error: {exc}", err=True, fg="red")
         sys.exit(1)
 
@@ -141,7 +152,7 @@ def crawl(ctx: click.Context, shops: tuple[str, ...], verbose: bool) -> None:
         pricewatch crawl --shop Kith --shop "Shoe Palace" --db data/pricewatch.db
     """
     config = _config(ctx)
-    reports = run_crawl(
+    reports = backend_for(config).crawl(
         config, config.select_shops(shops), log_level="INFO" if verbose else "WARNING"
     )
     console.print(crawl_table(reports))
@@ -174,29 +185,136 @@ def colorways_command(ctx: click.Context, fmt: str) -> None:
 @click.argument("style")
 @click.option("--size", help="Size: US men's (10, 10.5), or uk9.5, eu44, w11.5.")
 @click.option("--shop", help="Only this shop.")
+@click.option("--since", help="Only changes still true after: 30d, 12h, 2w, 6m or 2026-10-01.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @common_options
 @click.pass_context
-def history(ctx: click.Context, style: str, size: str | None, shop: str | None, fmt: str) -> None:
+def history(
+    ctx: click.Context,
+    style: str,
+    size: str | None,
+    shop: str | None,
+    since: str | None,
+    fmt: str,
+) -> None:
     """Price and stock history of one colorway: one row per change.
+
+    The table ends with a summary: lowest price ever and in the period (in stock, per
+    currency), cheapest in stock now and where, and when it was last in stock. CSV and JSON
+    hold the rows only.
 
     \b
     Example:
         pricewatch history M2002RDA --size 10
+        pricewatch history M2002RDA --size eu44 --since 30d
         pricewatch history M2002RDA --size eu44 --shop Kith --format csv > m2002rda.csv
     """
     size_us = parse_user_size(size) if size else None
+    since_ts = parse_since(since) if since else None
     with _store(ctx) as store:
-        rows = price_history(store, style, size_us=size_us, shop=shop)
+        rows = price_history(store, style, size_us=size_us, shop=shop, since=since_ts)
+        summary = history_summary(store, style, size_us, shop, since_ts) if fmt == "table" else None
     if fmt == "json":
         click.echo(rows_as_json(rows))
     elif fmt == "csv":
         click.echo(rows_as_csv(rows), nl=False)
-    else:
-        title = f"{style.upper()}" + (f" US {format_size(size_us)}" if size_us else "")
+    elif summary is not None:
+        title = f"{summary.style_code}" + (f" US {format_size(size_us)}" if size_us else "")
+        if summary.name:
+            title += f" ({summary.name})"
+        if since_ts:
+            title += f" since {since_ts[:16].replace('T', ' ')} UTC"
         console.print(history_table(rows, f"Price history: {title}"))
         if not rows:
-            console.print("No history for that size/shop yet.")
+            console.print("No history for that size/shop/period yet.")
+        console.print(summary_table(summary))
+
+
+@cli.command()
+@click.argument("style")
+@click.option("--size", help="Size: US men's (10, 10.5), or uk9.5, eu44, w11.5 (default: all).")
+@click.option("--shop", help="Only this shop.")
+@click.option("--since", help="Start at: 30d, 12h, 2w, 6m or 2026-10-01 (default: the start).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="PNG file to write (default: chart-STYLE.png).",
+)
+@click.option("--width", default=1080, show_default=True, type=click.IntRange(400, 4000))
+@click.option("--height", default=1350, show_default=True, type=click.IntRange(400, 4000))
+@common_options
+@click.pass_context
+def chart(
+    ctx: click.Context,
+    style: str,
+    size: str | None,
+    shop: str | None,
+    since: str | None,
+    output: str | None,
+    width: int,
+    height: int,
+) -> None:
+    """Step chart of one colorway's price over time as a PNG, one line per shop.
+
+    Sold-out periods are dotted, and a strip per shop below shows in stock, sold out and
+    unknown. The default 1080x1350 reads well on a phone. Without --size, each shop's line is
+    its cheapest size.
+
+    \b
+    Example:
+        pricewatch chart M2002RDA --size 10 -o chart.png
+        pricewatch chart M2002RDA --size eu44 --since 30d --shop Kith
+    """
+    from pricewatch.charts import chart_caption, render_price_chart  # matplotlib: a slow import
+
+    size_us = parse_user_size(size) if size else None
+    since_ts = parse_since(since) if since else None
+    with _store(ctx) as store:
+        png = render_price_chart(
+            store, style, size_us, shop, since_ts, width_px=width, height_px=height
+        )
+        caption = chart_caption(store, style, size_us, shop, since_ts)
+    target = Path(output or f"chart-{style.strip().upper()}.png")
+    try:
+        target.write_bytes(png)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {target}: {exc.strerror or exc}") from exc
+    console.print(f"Wrote {target} ({width}x{height} PNG)")
+    console.print(caption)
+
+
+@cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Own SQL queries are allowed only on a loopback address.",
+)
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
+@common_options
+@click.pass_context
+def web(ctx: click.Context, host: str, port: int) -> None:
+    """Browse the database with Datasette, read-only, while crawls keep writing to it.
+
+    Tables come with descriptions and units; canned queries: cheapest now per colorway and
+    size, price history of one colorway, recent events. Needs the web extra:
+    pip install 'pricewatch-2002r[web]'.
+
+    \b
+    Example:
+        pricewatch web                                  # http://127.0.0.1:8001/pricewatch
+        pricewatch web --db data/demo.db --port 8002
+    """
+    from pricewatch.web import serve
+
+    db_path = resolve_db_path(ctx.obj.get("db"))
+    serve(
+        db_path,
+        host=host,
+        port=port,
+        on_ready=lambda url: console.print(f"Serving {db_path} read-only at {url} (Ctrl-C stops)"),
+    )
 
 
 @cli.command()
@@ -246,6 +364,141 @@ def demo(db_path: str, style: str, size: str) -> None:
 
     with clear_errors():
         run_demo(Path(db_path), style=style, size_us=parse_user_size(size), console=console)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run one pass of every due shop now, then exit.")
+@common_options
+@click.pass_context
+def schedule(ctx: click.Context, once: bool) -> None:
+    """Run crawls on the config's cron schedule ([schedule] default, per-shop schedule).
+
+    With --once (for the system's cron): crawl every shop that is due now, print the summary,
+    exit 0 if all succeeded (or none was due), 1 if any failed. Without --once: the scheduler
+    alone, until Ctrl-C / SIGTERM (`pricewatch run` adds the bot).
+
+    \b
+    Example:
+        pricewatch schedule --once
+        */10 * * * *  cd /srv/pricewatch && .venv/bin/pricewatch schedule --once   # crontab
+    """
+    import asyncio
+
+    import scheduler
+
+    config = _config(ctx)
+    if not once:
+        asyncio.run(scheduler.run_forever(config, with_bot=False))
+        return
+    reports = scheduler.run_once(config)
+    if not reports:
+        console.print("No shop is due.")
+        return
+    console.print(crawl_table(reports))
+    console.print(crawl_summary(reports))
+    if not all(r.ok for r in reports):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--no-bot", is_flag=True, help="Run the scheduler without the Telegram bot.")
+@common_options
+@click.pass_context
+def run(ctx: click.Context, no_bot: bool) -> None:
+    """The scheduler and the Telegram bot together: the command to leave running.
+
+    Needs TELEGRAM_BOT_TOKEN (or [telegram] token_file) unless --no-bot. Ctrl-C or SIGTERM
+    shut down cleanly: running crawls stop, the outbox keeps what was not sent.
+
+    \b
+    Example:
+        TELEGRAM_BOT_TOKEN=123:abc pricewatch run
+        pricewatch run --no-bot --config /etc/pricewatch.toml --db /var/lib/pricewatch/db
+    """
+    import asyncio
+
+    import scheduler
+
+    config = _config(ctx)
+    if not no_bot and not config.telegram.token:
+        raise ConfigError(
+            "no bot token: set TELEGRAM_BOT_TOKEN (or [telegram] token_file), or use --no-bot"
+        )
+    asyncio.run(scheduler.run_forever(config, with_bot=not no_bot))
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@common_options
+@click.pass_context
+def status(ctx: click.Context, fmt: str) -> None:
+    """Per shop: schedule, next run, last crawl (status, duration, changes, error), failures
+    in the last 24 hours; and the outbox length.
+
+    \b
+    Example:
+        pricewatch status
+        pricewatch status --format json
+    """
+    from pricewatch.output import status_table
+    from pricewatch.status import watch_status
+
+    config = _config(ctx)
+    with Store(config.db_path) as store:
+        report = watch_status(config, store)
+    if fmt == "json":
+        import dataclasses
+        import json
+
+        click.echo(json.dumps(dataclasses.asdict(report), indent=2))
+        return
+    console.print(status_table(report))
+    console.print(
+        f"outbox: {report.outbox_pending} alert(s) waiting; {report.subscriptions} "
+        f"subscription(s) in {report.active_chats} active chat(s)"
+    )
+
+
+@cli.command(name="bot")
+@click.option("--no-delivery", is_flag=True, help="Only answer commands; send no alerts.")
+@common_options
+@click.pass_context
+def bot_command(ctx: click.Context, no_delivery: bool) -> None:
+    """The Telegram bot alone: answers commands and sends alerts from the outbox.
+
+    The token comes from env TELEGRAM_BOT_TOKEN (or [telegram] token_file); [telegram]
+    base_url or env TELEGRAM_BASE_URL point it at a self-hosted Bot API server. Ctrl-C or
+    SIGTERM stop it cleanly.
+
+    \b
+    Example:
+        TELEGRAM_BOT_TOKEN=123:abc pricewatch bot
+        pricewatch bot --config /etc/pricewatch.toml --db /var/lib/pricewatch/db
+    """
+    import asyncio
+    import logging
+
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import run_bot
+
+    config = _config(ctx)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        asyncio.run(run_bot(config, deliver=not no_delivery))
+    except InvalidToken as exc:  # getMe said no: the message never contains the token
+        raise ConfigError(f"the Bot API refused the bot token ({exc.message})") from None
+    except NetworkError as exc:
+        click.secho(
+            f"Error: cannot reach the Bot API at {config.telegram.base_url}: {exc.message}",
+            err=True,
+            fg="red",
+        )
+        sys.exit(1)
 
 
 def main() -> None:

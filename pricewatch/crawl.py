@@ -10,10 +10,14 @@ crawls are recorded as failed, so a hung shop never hangs the caller.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,8 +96,13 @@ def run_crawl(
     *,
     log_level: str = "WARNING",
     time_limit: float | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[CrawlReport]:
-    """Crawl the shops in a child process, wait (at most the time limit), and report."""
+    """Crawl the shops in a child process, wait (at most the time limit), and report.
+
+    Setting `cancel` stops the crawl gracefully (SIGTERM: Scrapy closes the spiders, whose
+    crawls are then recorded as not ok, so nothing is half-written and nothing is detected).
+    """
     if not shops:
         raise CrawlError("no shops to crawl (every shop in the config is disabled?)")
     limit = time_limit if time_limit is not None else config.crawl.time_limit
@@ -102,27 +111,48 @@ def run_crawl(
     command = [sys.executable, "-m", "pricewatch.crawl", "--log-level", log_level]
     command += [shop.name for shop in shops]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    timed_out = False
+    timed_out = stopped = False
     child = subprocess.Popen(command, stdin=subprocess.PIPE, env=env, text=True)
     try:
-        child.communicate(config.to_json(), timeout=limit or None)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        child.kill()
+        assert child.stdin is not None
+        child.stdin.write(config.to_json())
+        child.stdin.close()
+        deadline = time.monotonic() + limit if limit else None
+        while child.poll() is None:
+            if cancel is not None and cancel.is_set():
+                stopped = True
+                _stop_gracefully(child)
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                timed_out = True
+                child.kill()
+                break
+            # wake up often enough to notice a cancel; the child does the waiting for I/O
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=0.2)
         child.wait()
     except BaseException:
         child.kill()  # Ctrl-C: no orphan crawler left writing behind our back
         child.wait()
         raise
     with Store(config.db_path) as store:
-        if timed_out or child.returncode != 0:
-            why = (
-                f"time limit of {limit:g} s exceeded"
-                if timed_out
-                else (f"crawler process exited with code {child.returncode}")
-            )
+        if timed_out or stopped or child.returncode != 0:
+            if timed_out:
+                why = f"time limit of {limit:g} s exceeded"
+            elif stopped:
+                why = "stopped: pricewatch was shutting down"
+            else:
+                why = f"crawler process exited with code {child.returncode}"
             _close_unfinished(store, shops, last_id, why)
         return _reports(store, shops, last_id)
+
+
+def _stop_gracefully(child: subprocess.Popen[str], grace: float = 10.0) -> None:
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
 
 
 def _close_unfinished(store: Store, shops: tuple[ShopConfig, ...], after_id: int, why: str) -> None:
