@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pricewatch.config import Config, CrawlConfig, HtmlSelectors, ShopConfig
+from pricewatch.models import Listing, Stock
 from pricewatch.replica import ReplicaShop
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -93,3 +95,32 @@ def shops_config(db_path: Path, shops: Iterable[ShopConfig], **crawl: Any) -> Co
         crawl=dataclasses.replace(FAST_CRAWL, **crawl),
         source="<test>",
     )
+
+
+def make_listing(
+    code: str = "M2002RDA",
+    size: str = "10",
+    price: str = "150.00",
+    stock: Stock = Stock.IN_STOCK,
+    *,
+    shop: str = "Kith",
+    **changes: Any,
+) -> Listing:
+    """A valid `Listing` of one 2002R variant at a shop, as the pipeline would hand it to the
+    store; ids and URL follow from shop, code and size. `changes` override any field."""
+    slug = shop.lower().replace(" ", "")
+    listing = Listing(
+        shop=shop,
+        product_id=f"{shop}-{code}",
+        variant_id=f"{shop}-{code}-{size}",
+        style_code=code,
+        family="2002R",
+        title=f"New Balance 2002R {code}",
+        url=f"https://{slug}.example/products/{code.lower()}",
+        size_label=size,
+        size_us=float(size),
+        price=Decimal(price),
+        currency="USD",
+        stock=stock,
+    )
+    return dataclasses.replace(listing, **changes)

@@ -283,17 +283,27 @@ class PageShop(ReplicaServer):
 
     kinds: ClassVar[tuple[str, ...]] = ()
 
+    # Each kind of page shop names itself, its currency and what it sells by default.
+    default_name = "Replica"
+    default_currency = "USD"
+
+    @staticmethod
+    def default_colorways() -> list[Colorway]:
+        return []
+
     def __init__(
         self,
-        colorways: list[Colorway],
+        colorways: list[Colorway] | None = None,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        name: str = "Replica",
-        currency: str = "USD",
+        name: str | None = None,
+        currency: str | None = None,
     ) -> None:
-        super().__init__(host=host, port=port, name=name)
-        self.currency = currency
+        super().__init__(host=host, port=port, name=name or self.default_name)
+        self.currency = currency or self.default_currency
+        if colorways is None:
+            colorways = self.default_colorways()
         self._colorways: dict[str, Colorway] = {}
         self._trouble: _PageTrouble | None = None
         for colorway in colorways:

@@ -83,23 +83,9 @@ class HtmlShop(PageShop):
     """An HTML-only sneaker shop on 127.0.0.1 (see the module docstring)."""
 
     kinds = KINDS
-
-    def __init__(
-        self,
-        colorways: list[Colorway] | None = None,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        name: str = "Replica Sneaker Store",
-        currency: str = "EUR",
-    ) -> None:
-        super().__init__(
-            default_colorways() if colorways is None else colorways,
-            host=host,
-            port=port,
-            name=name,
-            currency=currency,
-        )
+    default_name = "Replica Sneaker Store"
+    default_currency = "EUR"
+    default_colorways = staticmethod(default_colorways)
 
     def __repr__(self) -> str:
         return f"<HtmlShop {self.url or 'not started'} colorways={len(self.colorways())}>"

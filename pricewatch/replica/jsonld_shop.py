@@ -105,23 +105,9 @@ class JsonLdShop(PageShop):
     """A Commerce-Cloud-like New Balance store on 127.0.0.1 (see the module docstring)."""
 
     kinds = KINDS
-
-    def __init__(
-        self,
-        colorways: list[Colorway] | None = None,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        name: str = "Replica NB",
-        currency: str = "USD",
-    ) -> None:
-        super().__init__(
-            default_colorways() if colorways is None else colorways,
-            host=host,
-            port=port,
-            name=name,
-            currency=currency,
-        )
+    default_name = "Replica NB"
+    default_currency = "USD"
+    default_colorways = staticmethod(default_colorways)
 
     def page_url(self, style: str) -> str:
         return self.url + self.colorway(style).path

@@ -15,7 +15,6 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable, Iterable
-from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,6 +26,7 @@ from pricewatch.models import CrawlStatus, Listing, Stock
 from pricewatch.store import CrawlCounts, Store
 from pricewatch.subscriptions import add_subscription, upsert_chat
 from tests.bot.botapi import BotApiServer
+from tests.support import make_listing
 
 T = TypeVar("T")
 
@@ -53,21 +53,7 @@ class FakeClock:
 
 
 def listing(code: str, size: str, price: str, stock: Stock = Stock.IN_STOCK) -> Listing:
-    return Listing(
-        shop="Kith",
-        product_id=f"p-{code}",
-        variant_id=f"{code}-{size}",
-        style_code=code,
-        family="2002R",
-        title=f"New Balance 2002R {code}",
-        url=f"https://kith.example/products/{code.lower()}",
-        size_label=size,
-        size_us=float(size),
-        price=Decimal(price),
-        currency="USD",
-        stock=stock,
-        colorway_name=f"Colorway {code}",
-    )
+    return make_listing(code, size, price, stock, colorway_name=f"Colorway {code}")
 
 
 def crawl(store: Store, listings: list[Listing]) -> None:

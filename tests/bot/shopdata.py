@@ -9,6 +9,7 @@ from pathlib import Path
 from pricewatch.config import AlertsConfig, Config, ShopConfig, TelegramConfig
 from pricewatch.models import CrawlStatus, Listing, Stock
 from pricewatch.store import CrawlCounts, Store
+from tests.support import make_listing
 
 ADMIN_CHAT = 4242
 TOKEN = "123456:TEST-TOKEN"
@@ -25,19 +26,14 @@ def listing(
     name: str | None = None,
     compare_at: str | None = None,
 ) -> Listing:
-    return Listing(
+    return make_listing(
+        code,
+        size,
+        price,
+        stock,
         shop=shop,
-        product_id=f"{shop}-{code}",
-        variant_id=f"{shop}-{code}-{size}",
-        style_code=code,
-        family="2002R",
         title=f"New Balance 2002R {name or code}",
-        url=f"https://{shop.lower().replace(' ', '')}.example/products/{code.lower()}",
         size_label=label or size,
-        size_us=float(size),
-        price=Decimal(price),
-        currency="USD",
-        stock=stock,
         compare_at=Decimal(compare_at) if compare_at else None,
         colorway_name=name,
     )

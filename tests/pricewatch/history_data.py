@@ -14,7 +14,6 @@ Shared by test_history, test_charts and test_web. Crawls run every 5 days at 12:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ import pytest
 from pricewatch.history import format_timestamp
 from pricewatch.models import CrawlStatus, Listing, Stock
 from pricewatch.store import CrawlCounts, Store
+from tests.support import make_listing
 
 START = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 NOW = START + timedelta(days=52)
@@ -51,20 +51,14 @@ def listing(
     code: str = "M2002RDA",
     name: str = "Rain Cloud",
 ) -> Listing:
-    label = f"{size:g}"
-    return Listing(
+    return make_listing(
+        code,
+        f"{size:g}",
+        price,
+        stock,
         shop=shop,
-        product_id=f"{shop}-{code}",
-        variant_id=f"{shop}-{code}-{label}",
-        style_code=code,
-        family="2002R",
         title=f"New Balance 2002R {name}",
-        url=f"https://{shop.lower()}.example/products/{code.lower()}",
-        size_label=label,
-        size_us=size,
-        price=Decimal(price),
         currency=CURRENCY[shop],
-        stock=stock,
         colorway_name=name,
     )
 

@@ -20,6 +20,7 @@ from pricewatch.subscriptions import (
     remove_subscription,
     upsert_chat,
 )
+from tests.support import make_listing
 
 FAR_FUTURE = "9999-01-01T00:00:00Z"
 
@@ -27,20 +28,7 @@ FAR_FUTURE = "9999-01-01T00:00:00Z"
 def listing(
     size: str = "10", price: str = "150.00", stock: Stock = Stock.IN_STOCK, code: str = "M2002RDA"
 ) -> Listing:
-    return Listing(
-        shop="Kith",
-        product_id=f"p-{code}",
-        variant_id=f"{code}-{size}",
-        style_code=code,
-        family="2002R",
-        title=f"New Balance 2002R {code}",
-        url=f"https://kith.example/products/{code.lower()}",
-        size_label=size,
-        size_us=float(size),
-        price=Decimal(price),
-        currency="USD",
-        stock=stock,
-    )
+    return make_listing(code, size, price, stock)
 
 
 def crawl(

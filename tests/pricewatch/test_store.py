@@ -10,6 +10,7 @@ import pytest
 
 from pricewatch.models import CrawlStatus, Listing, Stock
 from pricewatch.store import SCHEMA_VERSION, CrawlCounts, Store, StoreError
+from tests.support import make_listing
 
 
 def listing(
@@ -20,21 +21,9 @@ def listing(
     variant: str | None = None,
     **extra: object,
 ) -> Listing:
-    return Listing(
-        shop="Kith",
-        product_id=f"p-{code}",
-        variant_id=variant or f"{code}-{size}",
-        style_code=code,
-        family="2002R",
-        title=f"New Balance 2002R {code}",
-        url=f"https://kith.example/products/{code.lower()}",
-        size_label=size,
-        size_us=float(size),
-        price=Decimal(price),
-        currency="USD",
-        stock=stock,
-        **extra,  # type: ignore[arg-type]
-    )
+    if variant:
+        extra["variant_id"] = variant
+    return make_listing(code, size, price, stock, **extra)
 
 
 def crawl(store: Store, listings: list[Listing], status: CrawlStatus = CrawlStatus.OK) -> int:
