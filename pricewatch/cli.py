@@ -63,21 +63,25 @@ def clear_errors() -> Iterator[None]:
         sys.exit(1)
 
 
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: $PRICEWATCH_CONFIG or ./pricewatch.toml).",
+)
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    help="SQLite database (default: $PRICEWATCH_DB or data/pricewatch.db).",
+)
+
+
 def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--config and --db on every subcommand too, so they work before or after its name."""
 
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        help="Config file (default: $PRICEWATCH_CONFIG or ./pricewatch.toml).",
-    )
-    @click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False),
-        help="SQLite database (default: $PRICEWATCH_DB or data/pricewatch.db).",
-    )
+    @config_option
+    @db_option
     @click.pass_context
     @functools.wraps(command)
     def wrapper(
@@ -101,18 +105,8 @@ def _store(ctx: click.Context) -> Store:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Config file (default: $PRICEWATCH_CONFIG or ./pricewatch.toml).",
-)
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False),
-    help="SQLite database (default: $PRICEWATCH_DB or data/pricewatch.db).",
-)
+@config_option
+@db_option
 @click.version_option(__version__, prog_name="pricewatch")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
