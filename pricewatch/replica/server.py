@@ -56,6 +56,7 @@ MODES = (
     "empty",
     "403",
     "password",
+    "layout",
 )
 #: collection handles served under /collections/<handle>/products.json
 COLLECTIONS = ("all", "new-balance", "2002r")
@@ -402,6 +403,10 @@ class _Handler(BaseHandler):
                         return
                 elif trouble.mode == "truncated":
                     self._truncate = True  # answer normally, then cut the JSON body in half
+                elif trouble.mode == "layout" and listing is not None:
+                    # the shop's feed changed shape: 200, valid JSON, no "products" list
+                    self._json(200, {"data": {"catalog": {"edges": []}}, "api": "2026-10"})
+                    return
                 elif trouble.mode == "empty":
                     if listing is not None:
                         self._json(200, {"products": []})

@@ -168,3 +168,16 @@ def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
     assert 'name = "Kith"' in target.read_text()
     again = CliRunner().invoke(cli, ["init", str(target)])
     assert again.exit_code == 1 and "exists" in again.output
+
+
+def test_run_without_a_bot_token_is_refused_with_a_clear_line(
+    tmp_path: Path, replica: ReplicaShop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    config = write_config(tmp_path / "c.toml", ("Replica", replica))
+    result = CliRunner().invoke(
+        cli, ["run", "--config", str(config), "--db", str(tmp_path / "x.db")]
+    )
+    assert result.exit_code == 2
+    assert "no bot token: set TELEGRAM_BOT_TOKEN" in result.output
+    assert "Traceback" not in result.output

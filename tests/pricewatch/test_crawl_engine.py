@@ -130,6 +130,7 @@ def test_paging_reaches_every_product(db_path: Path) -> None:
         ("block-cloudflare", "blocked", "Cloudflare"),
         ("password", "blocked", "password page"),
         ("empty", "failed", "listed no products"),
+        ("layout", "failed", "no 'products' list"),
         ("timeout", "failed", "timed out"),
     ],
 )

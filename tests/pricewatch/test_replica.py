@@ -380,7 +380,15 @@ def test_misbehaviour_modes_are_all_known() -> None:
         "empty",
         "403",
         "password",
+        "layout",
     }
+
+
+def test_layout_mode_serves_json_without_products(shop: ReplicaShop) -> None:
+    shop.misbehave("layout", times=1)
+    status, _, body = fetch(f"{shop.url}/products.json")
+    assert status == 200 and "products" not in json.loads(body)
+    assert "products" in json.loads(fetch(f"{shop.url}/products.json")[2])
 
 
 def test_empty_mode(shop: ReplicaShop) -> None:
