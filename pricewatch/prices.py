@@ -279,6 +279,11 @@ def to_minor(amount: Decimal, currency: str) -> int:
     """Decimal("129.95"), "USD" -> 12995; PriceError if it does not fit the currency's units."""
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise PriceError(f"not a finite Decimal amount: {amount!r}")
+    return _to_minor(amount, currency)
+
+
+@functools.lru_cache(maxsize=65536)  # every stored price passes here; shops repeat prices
+def _to_minor(amount: Decimal, currency: str) -> int:
     scaled = amount.scaleb(_exponent(currency))
     if scaled != scaled.to_integral_value():
         raise PriceError(f"{amount} {currency} has more decimals than {currency} allows")
@@ -289,6 +294,11 @@ def from_minor(minor: int, currency: str) -> Decimal:
     """12995, "USD" -> Decimal("129.95"); 209000, "KRW" -> Decimal("209000")."""
     if isinstance(minor, bool) or not isinstance(minor, int):
         raise PriceError(f"minor units must be an int: {minor!r}")
+    return _from_minor(minor, currency)
+
+
+@functools.lru_cache(maxsize=65536)  # a shop's variants share a few dozen prices
+def _from_minor(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-_exponent(currency))
 
 

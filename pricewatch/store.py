@@ -15,6 +15,7 @@ the whole crawl or none of it, and readers (the bot) keep reading thanks to WAL 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -464,18 +465,11 @@ class Store:
         variant_ids = {key: int(row[0]) for key, row in known.items()}
         unchanged: list[list[Any]] = []
         seen_only: list[tuple[str, int, int]] = []  # the common case: nothing to rewrite
+        fresh: list[tuple[Listing, list[Any], VariantState]] = []
         for listing in listings:
-            if listing.variant_id in after:
+            key = listing.variant_id
+            if key in after:
                 continue  # a shop listing one variant twice must not write two rows
-            new = VariantState(listing.price, listing.compare_at, listing.currency, listing.stock)
-            after[listing.variant_id] = VariantView(
-                listing.variant_id,
-                listing.product_id,
-                listing.style_code,
-                listing.size_us,
-                listing.size_label,
-                new,
-            )
             detail = [
                 product_ids[listing.product_id],
                 listing.style_code,
@@ -485,32 +479,42 @@ class Store:
                 listing.sku,
                 listing.gtin,
             ]
-            previous = known.get(listing.variant_id)
-            if previous is None:
-                variant_id = int(
-                    execute(
-                        "INSERT INTO variants (shop_id, shop_variant_id, product_id, style_code, "
-                        "size_label, size_us, width, sku, gtin, first_seen, misses) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                        [shop_id, listing.variant_id, *detail, now],
-                    ).lastrowid
-                    or 0
-                )
-                variant_ids[listing.variant_id] = variant_id
-                old = None
-                result.new_variants += 1
-            else:
+            previous = known.get(key)
+            if previous is not None and previous[1:] == _raw_state(listing):
+                # The steady state of most variants: compared in stored units, nothing built.
                 variant_id = int(previous[0])
-                old = before[listing.variant_id].state
-                if old == new:
-                    if detail == stored_detail[listing.variant_id]:
-                        seen_only.append((now, crawl_id, variant_id))
-                    else:
-                        unchanged.append([*detail, now, crawl_id, variant_id])
+                view = before[key]
+                if detail == stored_detail[key]:
+                    seen_only.append((now, crawl_id, variant_id))
+                    after[key] = view if not view.misses else dataclasses.replace(view, misses=0)
                     continue
+                unchanged.append([*detail, now, crawl_id, variant_id])
+            new = VariantState(listing.price, listing.compare_at, listing.currency, listing.stock)
+            after[key] = VariantView(
+                key,
+                listing.product_id,
+                listing.style_code,
+                listing.size_us,
+                listing.size_label,
+                new,
+            )
+            if previous is None:
+                fresh.append((listing, detail, new))  # written below, in bulk
+                continue
+            variant_id = int(previous[0])
+            old = before[key].state
+            if old == new:
+                continue  # only the shop's details changed: updated with `unchanged`
             self._record_state(variant_id, crawl_id, new, now, detail)
             result.changes.append(
                 VariantChange(variant_id, listing.style_code, listing.size_us, old, new)
+            )
+        if fresh:
+            self._insert_variants(shop_id, crawl_id, fresh, now, variant_ids)
+            result.new_variants = len(fresh)
+            result.changes.extend(
+                VariantChange(variant_ids[it.variant_id], it.style_code, it.size_us, None, state)
+                for it, _, state in fresh
             )
         self.db.conn.executemany(
             "UPDATE variants SET product_id = ?, style_code = ?, size_label = ?, size_us = ?, "
@@ -552,6 +556,48 @@ class Store:
             flap_window=flap_window,
         )
         return result
+
+    def _insert_variants(
+        self,
+        shop_id: int,
+        crawl_id: int,
+        fresh: list[tuple[Listing, list[Any], VariantState]],
+        now: str,
+        variant_ids: dict[str, int],
+    ) -> None:
+        """New variants and their first history rows, in a few bulk statements (a first crawl
+        of a shop is thousands of them)."""
+        conn = self.db.conn
+        conn.executemany(
+            "INSERT INTO variants (shop_id, shop_variant_id, product_id, style_code, size_label, "
+            "size_us, width, sku, gtin, price_minor, compare_at_minor, currency, stock, "
+            "first_seen, last_seen, last_crawl_id, misses) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            [
+                (shop_id, it.variant_id, *detail, *_minor(state), state.stock, now, now, crawl_id)
+                for it, detail, state in fresh
+            ],
+        )
+        wanted = {it.variant_id for it, _, _ in fresh}
+        for key, variant_id in self.db.execute(
+            "SELECT shop_variant_id, id FROM variants WHERE shop_id = ? AND history_id IS NULL",
+            [shop_id],
+        ):
+            if key in wanted:
+                variant_ids[key] = int(variant_id)
+        conn.executemany(
+            "INSERT INTO history (variant_id, crawl_id, price_minor, compare_at_minor, "
+            "currency, stock, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (variant_ids[it.variant_id], crawl_id, *_minor(state), state.stock, now, now)
+                for it, _, state in fresh
+            ],
+        )
+        self.db.execute(
+            "UPDATE variants SET history_id = (SELECT max(h.id) FROM history h "
+            "WHERE h.variant_id = variants.id) WHERE shop_id = ? AND history_id IS NULL",
+            [shop_id],
+        )
 
     def _record_state(
         self,
@@ -635,8 +681,25 @@ def _minor(state: VariantState) -> tuple[int, int | None, str]:
     return to_minor(state.price, state.currency), compare, state.currency
 
 
+def _raw_state(listing: Listing) -> tuple[int, int | None, str, str]:
+    """A listing's state as the variants table stores it."""
+    compare = listing.compare_at
+    return (
+        to_minor(listing.price, listing.currency),
+        to_minor(compare, listing.currency) if compare is not None else None,
+        listing.currency,
+        listing.stock,
+    )
+
+
 def _state(row: Sequence[Any]) -> VariantState | None:
-    price_minor, compare_minor, currency, stock = row
+    return _state_of(*row)
+
+
+@functools.lru_cache(maxsize=65536)  # states repeat: a colorway's sizes share price and stock
+def _state_of(
+    price_minor: int | None, compare_minor: int | None, currency: str, stock: str
+) -> VariantState | None:
     if price_minor is None:
         return None
     return VariantState(
