@@ -23,6 +23,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote control runs code sent to a local HTTP port: never on in a crawler.
+REMOTE_CONTROL_ENABLED = False
 
 # Retries with exponential back-off that honour Retry-After (429, 503) replace Scrapy's own.
 RETRY_ENABLED = True
