@@ -538,14 +538,8 @@ class ScrapydBackend:
 
     def _ingest(self, store: Store, config: Config, job: _Job, finished: dict[str, Any]) -> None:
         """Download a finished job's items and outcome, and record the crawl as if local."""
-        from scrapers.pipelines import InvalidListing, crawl_outcome
-        from scrapers.scrapyd_support import (
-            OUTCOME_SUFFIX,
-            FeedError,
-            parse_items,
-            parse_outcome,
-            validate_item,
-        )
+        from scrapers.pipelines import InvalidListing, crawl_outcome, validate_item
+        from scrapers.scrapyd_support import OUTCOME_SUFFIX, FeedError, parse_items, parse_outcome
 
         server = job.server
         assert server is not None

@@ -107,6 +107,13 @@ WHERE v.price_minor IS NOT NULL
 """
 
 
+def variant_url(product_url: str, variant_key: object) -> str:
+    """A link to one size: Shopify product pages select a size with ?variant=ID."""
+    if "/products/" not in product_url:
+        return product_url
+    return f"{product_url.split('?')[0]}?variant={variant_key}"
+
+
 def _offer(row: Sequence[Any]) -> Offer:
     code, shop, label, size_us, width, price, compare, currency, stock, url, seen, vid = row
     product_url = str(url)
@@ -120,9 +127,7 @@ def _offer(row: Sequence[Any]) -> Offer:
         compare_at=money(compare if isinstance(compare, int) else None, str(currency)),
         currency=str(currency),
         stock=Stock(str(stock)),
-        url=f"{product_url.split('?')[0]}?variant={vid}"
-        if "/products/" in product_url
-        else product_url,
+        url=variant_url(product_url, vid),
         last_seen=str(seen),
     )
 

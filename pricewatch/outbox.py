@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from pricewatch.changes import EventKind
+from pricewatch.history import variant_url
 from pricewatch.models import Stock, utc_now
 from pricewatch.prices import from_minor
 from pricewatch.store import Store
@@ -86,7 +87,6 @@ def _alert(row: Sequence[Any]) -> Alert:
     still_true = kind not in (EventKind.RESTOCK, EventKind.SOLD_OUT, EventKind.DELISTED) or (
         stock_now == new_stock
     )
-    link = f"{url.split('?')[0]}?variant={variant_key}" if "/products/" in url else url
     return Alert(
         outbox_id=int(oid),
         chat_id=int(chat_id),
@@ -102,7 +102,7 @@ def _alert(row: Sequence[Any]) -> Alert:
         currency=str(currency),
         old_stock=Stock(old_stock) if old_stock else None,
         new_stock=Stock(new_stock) if new_stock else None,
-        url=link,
+        url=variant_url(url, variant_key),
         created=str(created),
         attempts=int(attempts or 0),
         still_true=still_true,

@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from pricewatch.config import Config
+from pricewatch.config import Config, ShopConfig
 from pricewatch.models import CrawlStatus, Listing, Stock
 from pricewatch.prices import PriceError, to_minor
 from pricewatch.sizes import SizeError, parse_size
@@ -91,6 +91,19 @@ def validate(item: ListingItem, size_system: str = "us") -> Listing:
     )
 
 
+def validate_item(item: ListingItem, shop: ShopConfig) -> Listing:
+    """`validate` at one shop: its own currency first, its size system; the reason names the
+    listing's URL. Used by ValidatePipeline and by the Scrapyd ingest, so both drop alike."""
+    if item.currency != shop.currency:
+        raise InvalidListing(
+            f"{item.url}: currency {item.currency}, but {shop.name} sells in {shop.currency}"
+        )
+    try:
+        return validate(item, shop.size_system)
+    except InvalidListing as exc:
+        raise InvalidListing(f"{item.url}: {exc}") from exc
+
+
 class ValidatePipeline:
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
@@ -103,16 +116,16 @@ class ValidatePipeline:
         if not isinstance(item, ListingItem):
             raise InvalidListing(f"not a listing: {type(item).__name__}")
         shop = getattr(spider, "shop", None)
-        if shop is not None and item.currency != shop.currency:
-            self.stats.inc_value("pricewatch/dropped")
-            raise InvalidListing(
-                f"{item.url}: currency {item.currency}, but {shop.name} sells in {shop.currency}"
-            )
         try:
-            return validate(item, shop.size_system if shop is not None else "us")
-        except InvalidListing as exc:
+            if shop is not None:
+                return validate_item(item, shop)
+            try:
+                return validate(item)
+            except InvalidListing as exc:
+                raise InvalidListing(f"{item.url}: {exc}") from exc
+        except InvalidListing:
             self.stats.inc_value("pricewatch/dropped")
-            raise InvalidListing(f"{item.url}: {exc}") from exc
+            raise
 
 
 def crawl_outcome(

@@ -35,10 +35,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from w3lib.url import file_uri_to_path
 
-from pricewatch.config import ShopConfig
-from pricewatch.models import Listing
 from scrapers.items import ListingItem
-from scrapers.pipelines import InvalidListing, validate
 
 logger = logging.getLogger(__name__)
 
@@ -199,16 +196,3 @@ def parse_items(text: str | bytes) -> list[ListingItem]:
         except (ValueError, FeedError) as exc:
             raise FeedError(f"items feed line {number}: {exc}") from exc
     return items
-
-
-def validate_item(item: ListingItem, shop: ShopConfig) -> Listing:
-    """The rules of `scrapers.pipelines.ValidatePipeline`, applied on ingest: the shop's own
-    currency, then `validate`. Raises `InvalidListing` with the reason."""
-    if item.currency != shop.currency:
-        raise InvalidListing(
-            f"{item.url}: currency {item.currency}, but {shop.name} sells in {shop.currency}"
-        )
-    try:
-        return validate(item, shop.size_system)
-    except InvalidListing as exc:
-        raise InvalidListing(f"{item.url}: {exc}") from exc
