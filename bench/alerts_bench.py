@@ -26,7 +26,6 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -275,7 +274,7 @@ def bench_delivery(tmp: Path, messages: int) -> None:
         base = listings(len(SIZES))
         crawl(store, base)
         drop = Decimal("139.99")
-        crawl(store, [replace(it, price=drop) if it.size_label == "10" else it for it in base])
+        crawl(store, [it._replace(price=drop) if it.size_label == "10" else it for it in base])
         queued = outbox_length(store)
         with BotApiServer(enforce_limits=True) as server, warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -17,9 +17,9 @@ crawl can never produce an event.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from pricewatch.models import Stock, VariantState
 
@@ -45,8 +45,8 @@ DEFAULT_KINDS: tuple[EventKind, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class VariantView:
+# NamedTuples: immutable like frozen dataclasses, and a crawl builds one view per variant.
+class VariantView(NamedTuple):
     """What detection needs to know about one variant of one shop."""
 
     key: str  # the shop's variant id
@@ -58,8 +58,7 @@ class VariantView:
     misses: int = 0  # successful crawls in a row that did not list it
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     kind: EventKind
     key: str
     style_code: str
@@ -79,12 +78,17 @@ def diff(
     if not before:
         return []  # first crawl of a shop: a baseline, not news
     events: list[Event] = []
-    styles_before = {view.style_code for view in before.values()}
-    listed_products = {view.product_key for view in after.values() if view.misses == 0}
+    # Built only when needed: most crawls have no new and no long-missing variant.
+    styles_before: set[str] | None = None
+    listed_products: set[str] | None = None
     for key, now in after.items():
         was = before.get(key)
+        if now == was and not now.misses:
+            continue  # listed as before (the common case): no event possible
         if was is None or was.state is None:
             if now.state is not None and now.misses == 0:
+                if styles_before is None:
+                    styles_before = {view.style_code for view in before.values()}
                 kind = (
                     EventKind.NEW_SIZE
                     if now.style_code in styles_before
@@ -94,6 +98,8 @@ def diff(
             continue
         if now.misses:
             if now.misses == missing_after and was.state.stock == Stock.IN_STOCK:
+                if listed_products is None:
+                    listed_products = {v.product_key for v in after.values() if v.misses == 0}
                 kind = (
                     EventKind.SOLD_OUT if now.product_key in listed_products else EventKind.DELISTED
                 )

@@ -123,4 +123,4 @@ def make_listing(
         currency="USD",
         stock=stock,
     )
-    return dataclasses.replace(listing, **changes)
+    return listing._replace(**changes)

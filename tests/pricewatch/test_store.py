@@ -141,3 +141,43 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_read_only_open_of_missing_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no database"):
         Store(tmp_path / "nope.db", create=False)
+
+
+def test_changed_details_are_refreshed_without_a_history_row(store: Store) -> None:
+    crawl(store, [listing("10", sku="OLD-SKU")])
+    crawl_id = crawl(store, [listing("10", sku="M2002RDA-100")])
+    assert store.db.execute("SELECT sku, last_crawl_id FROM variants").fetchone() == (
+        "M2002RDA-100",
+        crawl_id,
+    )
+    assert count(store, "history") == 1
+
+
+def test_variant_listed_again_after_misses_keeps_its_open_history_row(store: Store) -> None:
+    crawl(store, [listing("10"), listing("11")])
+    crawl(store, [listing("10")])
+    last = crawl(store, [listing("10"), listing("11")])
+    misses, last_crawl, last_seen, history_last_seen = store.db.execute(
+        "SELECT v.misses, v.last_crawl_id, v.last_seen, h.last_seen FROM variants v "
+        "JOIN history h ON h.id = v.history_id WHERE v.size_label = '11'"
+    ).fetchone()
+    assert (misses, last_crawl) == (0, last)
+    assert history_last_seen == last_seen
+    assert count(store, "history") == 2
+
+
+def test_new_variants_of_a_second_shop_point_at_their_own_first_history_row(
+    store: Store,
+) -> None:
+    crawl(store, [listing("9"), listing("10")])
+    crawl(store, [listing("10", price="139.99")])
+    other = store.start_crawl("NB Corner", "shopify", "https://nbcorner.example", "USD")
+    store.finish_crawl(
+        other, CrawlStatus.OK, CrawlCounts(), None, [listing("10", price="120.00", shop="NB")]
+    )
+    rows = store.db.execute(
+        "SELECT v.id, v.price_minor, h.variant_id, h.price_minor, h.crawl_id, v.last_crawl_id "
+        "FROM variants v JOIN history h ON h.id = v.history_id ORDER BY v.id"
+    ).fetchall()
+    assert [(r[0] == r[2], r[1] == r[3], r[4] == r[5]) for r in rows] == [(True,) * 3] * 3
+    assert [r[1] for r in rows] == [14499, 13999, 12000]
