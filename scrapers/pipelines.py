@@ -5,28 +5,37 @@ cannot read, a currency the shop does not sell in) with the reason in the log an
 stats, never storing it as 0 or as sold out. `StorePipeline` keeps the valid listings until the
 spider closes, decides the crawl's status from what the spider reported, and only for an ``ok``
 crawl writes the new state and history; any other outcome leaves the last known state alone.
+
+The database is written from one writer thread per crawl process (`in_writer_thread`), never
+from the reactor's thread: one crawl process runs many shops' spiders on one reactor, and a
+shop's write takes 100-300 ms.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
 
 from pricewatch.config import Config, ShopConfig
 from pricewatch.models import CrawlStatus, Listing, Stock
 from pricewatch.prices import PriceError, to_minor
 from pricewatch.sizes import SizeError, parse_size
-from pricewatch.store import CrawlCounts, Store
+from pricewatch.store import ApplyResult, CrawlCounts, Store
 from scrapers.items import ListingItem
 from scrapers.spiders.base import PlatformSpider
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Sneakers cost more than this nowhere we watch; a bigger number is a parsing accident
 # (a price in cents read as units, a SKU read as a price).
@@ -159,14 +168,50 @@ def crawl_outcome(
     return CrawlStatus.OK, None
 
 
+_writer: ThreadPool | None = None
+
+
+def in_writer_thread(function: Callable[..., T], *args: Any) -> Awaitable[T]:
+    """Run ``function(*args)`` in the crawl process's database writer thread; await its result
+    on the reactor.
+
+    Why not on the reactor's thread: the reactor stands still while a write runs, and with many
+    shops closing together in one crawl process it stood still for seconds. Twisted then runs
+    late timers in the same pass as the I/O they race with, and Scrapy's download handler
+    (``HTTP11DownloadHandler.close``: a 1 s timer that fires the connection pool's Deferred,
+    cancelled only once the coroutine awaiting that Deferred resumes) fired an already fired
+    Deferred: ``CRITICAL: while handling timed call ... AlreadyCalledError``.
+
+    Why one thread: SQLite takes one writer at a time anyway, so writers queue here in order
+    instead of each polling for the lock under the busy timeout, and the reactor's own thread
+    pool, which resolves host names, is not kept busy by writes.
+    A `Store` (an sqlite3 connection) is opened and closed inside ``function``: it must not
+    cross threads."""
+    global _writer
+    from twisted.internet import reactor
+
+    if _writer is None:
+        pool = ThreadPool(minthreads=1, maxthreads=1, name="pricewatch-store")
+        pool.start()
+
+        def stop() -> None:
+            global _writer
+            _writer = None
+            pool.stop()  # after the write in progress, if any: a transaction is never cut
+
+        reactor.addSystemEventTrigger("during", "shutdown", stop)  # type: ignore[arg-type]
+        _writer = pool
+    return maybe_deferred_to_future(deferToThreadPool(reactor, _writer, function, *args))
+
+
 class StorePipeline:
-    """Collects the crawl's listings and writes them when the spider closes."""
+    """Collects the crawl's listings and writes them when the spider closes (in the writer
+    thread, see `in_writer_thread`)."""
 
     def __init__(self, crawler: Crawler, db_path: str) -> None:
         self.crawler = crawler
         self.db_path = db_path
         self.listings: list[Listing] = []
-        self.store: Store | None = None
         self.crawl_id: int | None = None
 
     @classmethod
@@ -174,25 +219,29 @@ class StorePipeline:
         pipeline = cls(crawler, crawler.settings.get("PRICEWATCH_DB", "data/pricewatch.db"))
         # spider_closed carries the close reason ("finished", "shutdown", ...), which
         # close_spider does not; it fires after the last item went through the pipelines.
+        # Scrapy awaits a handler that is a coroutine before it closes the engine.
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
-    def open_spider(self, spider: Spider | None = None) -> None:
+    async def open_spider(self, spider: Spider | None = None) -> None:
         spider = spider or self.crawler.spider
         assert isinstance(spider, PlatformSpider)
-        shop = spider.shop
-        self.store = Store(self.db_path)
-        self.crawl_id = self.store.start_crawl(shop.name, shop.platform, shop.url, shop.currency)
+        self.crawl_id = await in_writer_thread(self._start_crawl, spider.shop)
         self.crawler.stats.set_value("pricewatch/crawl_id", self.crawl_id)
+
+    def _start_crawl(self, shop: ShopConfig) -> int:  # in the writer thread
+        with Store(self.db_path) as store:
+            return store.start_crawl(shop.name, shop.platform, shop.url, shop.currency)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, Listing):
             self.listings.append(item)
         return item
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.store is None or self.crawl_id is None:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.crawl_id is None:
             return
+        crawl_id, self.crawl_id = self.crawl_id, None
         stats = self.crawler.stats.get_stats()
         status, error = crawl_outcome(stats, reason, len(self.listings))
         counts = CrawlCounts(
@@ -204,28 +253,38 @@ class StorePipeline:
         config = self.crawler.settings.get("PRICEWATCH_CONFIG")
         if not isinstance(config, Config):
             config = Config(shops=())
-        try:
-            result = self.store.finish_crawl(
-                self.crawl_id,
+        result = await in_writer_thread(
+            self._finish_crawl, crawl_id, status, counts, error, self.listings, config
+        )
+        self.crawler.stats.set_value("pricewatch/status", str(status))
+        self.crawler.stats.set_value("pricewatch/changes", len(result.changes))
+        self.crawler.stats.set_value("pricewatch/events", result.alerts.events)
+        self.crawler.stats.set_value("pricewatch/alerts_queued", result.alerts.queued)
+        logger.info(
+            "%s: crawl %s, %d listings, %d changes%s",
+            spider.name,
+            status,
+            len(self.listings),
+            len(result.changes),
+            f" ({error})" if error else "",
+        )
+
+    def _finish_crawl(  # in the writer thread
+        self,
+        crawl_id: int,
+        status: CrawlStatus,
+        counts: CrawlCounts,
+        error: str | None,
+        listings: list[Listing],
+        config: Config,
+    ) -> ApplyResult:
+        with Store(self.db_path) as store:
+            return store.finish_crawl(
+                crawl_id,
                 status,
                 counts,
                 error,
-                self.listings,
+                listings,
                 missing_after=config.crawl.missing_after,
                 flap_window=config.alerts.flap_window,
             )
-            self.crawler.stats.set_value("pricewatch/status", str(status))
-            self.crawler.stats.set_value("pricewatch/changes", len(result.changes))
-            self.crawler.stats.set_value("pricewatch/events", result.alerts.events)
-            self.crawler.stats.set_value("pricewatch/alerts_queued", result.alerts.queued)
-            logger.info(
-                "%s: crawl %s, %d listings, %d changes%s",
-                spider.name,
-                status,
-                len(self.listings),
-                len(result.changes),
-                f" ({error})" if error else "",
-            )
-        finally:
-            self.store.close()
-            self.store = None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -190,3 +193,55 @@ def test_robots_txt_disallow_is_obeyed(db_path: Path) -> None:
         fetched = [p for _, p in shop.requests if "products.json" in p]
     assert report.status == "failed" and "robots.txt" in (report.error or "")
     assert fetched == []
+
+
+# The crawl child as run_crawl starts it, with every database write lasting until the reactor
+# has run a call made from inside the write: writes as slow as a big crawl's on a busy machine,
+# without a sleep. A write on the reactor's own thread waits for itself, so the reactor stands
+# still (and says so on stderr after 5 s, then goes on).
+SLOW_WRITES_CHILD = """
+import sys, threading
+from pricewatch.crawl import main
+from pricewatch.store import Store
+
+finish_crawl = Store.finish_crawl
+
+def finish_crawl_while_the_reactor_turns(self, *args, **kwargs):
+    from twisted.internet import reactor  # the one Scrapy installed (importing it installs one)
+
+    turned = threading.Event()
+    reactor.callFromThread(turned.set)
+    if not turned.wait(timeout=5):
+        print("TEST: the reactor stood still during a write", file=sys.stderr, flush=True)
+    return finish_crawl(self, *args, **kwargs)
+
+Store.finish_crawl = finish_crawl_while_the_reactor_turns
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_many_shops_in_one_crawl_child_write_while_the_reactor_turns(db_path: Path) -> None:
+    """Many shops in one crawl child, each write slow: the reactor keeps turning during the
+    writes (they run off its thread), Twisted logs nothing (a reactor that stood still used to
+    make Scrapy fire a Deferred twice: CRITICAL ... AlreadyCalledError), every crawl is ok."""
+    with contextlib.ExitStack() as stack:
+        shops = {f"Shop {n}": stack.enter_context(ReplicaShop()) for n in range(6)}
+        config = make_config(db_path, shops)
+        child = subprocess.run(
+            [sys.executable, "-c", SLOW_WRITES_CHILD, "--log-level", "WARNING", *shops],
+            input=config.to_json(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        expected = sum(len(v) for v in catalog_2002r(shops["Shop 0"]).values())
+    assert child.returncode == 0, child.stderr
+    assert "stood still" not in child.stderr
+    assert "AlreadyCalledError" not in child.stderr and "CRITICAL" not in child.stderr
+    assert "Traceback" not in child.stderr, child.stderr
+    crawls = rows(
+        db_path,
+        "SELECT s.name, c.status, c.variants FROM crawls c JOIN shops s ON s.id = c.shop_id "
+        "ORDER BY s.name",
+    )
+    assert crawls == [(name, "ok", expected) for name in sorted(shops)]
