@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=10_000)
     parser.add_argument("--growth-variants", type=int, default=1_000)
     parser.add_argument("--crawls", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pricewatch-bench-"))
     n = args.variants
@@ -120,18 +120,25 @@ def main() -> None:
             unchanged.append(crawl(store, items(n)))
             changed.append(crawl(store, items(n, lambda i: -500 if i % 100 == 0 else 0)))
         bare.append(bare_insert(tmp / f"bare-{run}.db", items(n), per_row_commit=False))
+    bare_median = statistics.median(bare)
+    print(
+        f"   {'bare sqlite-utils insert_all, one transaction':48s} "
+        f"{n / bare_median:>10,.0f} variants/s  ({bare_median * 1000:7.1f} ms)"
+    )
     for label, runs in (
         ("pipeline, first crawl (all new)", first),
         ("pipeline, unchanged crawl", unchanged),
         ("pipeline, 1% changed crawl", changed),
-        ("bare sqlite-utils insert_all, one transaction", bare),
     ):
         median = statistics.median(runs)
-        print(f"   {label:48s} {n / median:>10,.0f} variants/s  ({median * 1000:7.1f} ms)")
-    ratio = statistics.median(unchanged) / statistics.median(bare)
-    print(f"   pipeline (unchanged crawl) / bare insert: {ratio:.2f}x the time")
-    ratio_first = statistics.median(first) / statistics.median(bare)
-    print(f"   pipeline (first crawl) / bare insert:     {ratio_first:.2f}x the time")
+        print(
+            f"   {label:48s} {n / median:>10,.0f} variants/s  ({median * 1000:7.1f} ms) "
+            f"= {median / bare_median:.2f}x the bare insert"
+        )
+    # The goal (issue 8) is for the steady state: every crawl of a shop after its first.
+    worst = max(statistics.median(unchanged), statistics.median(changed)) / bare_median
+    verdict = "met" if worst <= 2 else "NOT met"
+    print(f"   goal, repeat crawls at most 2x the bare insert: {verdict} ({worst:.2f}x)")
 
     few = min(n, 1000)
     per_row = bare_insert(tmp / "per-row.db", items(few), per_row_commit=True)

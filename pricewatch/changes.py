@@ -16,7 +16,7 @@ crawl can never produce an event.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
@@ -50,7 +50,7 @@ class VariantView(NamedTuple):
     """What detection needs to know about one variant of one shop."""
 
     key: str  # the shop's variant id
-    product_key: str
+    product_key: Hashable  # whatever identifies the product at the shop: groups its sizes
     style_code: str
     size_us: float | None
     size_label: str
@@ -80,7 +80,7 @@ def diff(
     events: list[Event] = []
     # Built only when needed: most crawls have no new and no long-missing variant.
     styles_before: set[str] | None = None
-    listed_products: set[str] | None = None
+    listed_products: set[Hashable] | None = None
     for key, now in after.items():
         was = before.get(key)
         if now == was and not now.misses:

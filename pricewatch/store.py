@@ -442,8 +442,7 @@ class Store:
         execute = self.db.execute
         conn = self.db.conn
 
-        self._upsert_colorways(listings, now)
-        product_ids = self._upsert_products(shop_id, listings, now)
+        product_ids = self._upsert_catalog(shop_id, listings, now)
         result.products = len(product_ids)
 
         # Most variants of most crawls are listed exactly as stored. The loop below spots them
@@ -454,7 +453,7 @@ class Store:
             key = row[0]
             known[key] = row
             before[key] = VariantView(
-                key, row[_PRODUCT_KEY], row[7], row[9], row[8], _stored_state(row[_STATE]), row[15]
+                key, row[6], row[7], row[9], row[8], _stored_state(row[_STATE]), row[14]
             )
         after: dict[str, VariantView] = {}
         seen: list[int] = []  # listed now with the stored state
@@ -480,7 +479,7 @@ class Store:
                 view = before[key]
                 after[key] = view if not view.misses else view._replace(misses=0)
                 seen.append(row[1])
-                open_history.append(row[14])
+                open_history.append(row[13])
                 if row[_DETAIL] != detail:
                     details.append((*detail, row[1]))
                 continue
@@ -613,53 +612,65 @@ class Store:
                 [*detail, now, crawl_id, variant_id],
             )
 
-    def _upsert_colorways(self, listings: Sequence[Listing], now: str) -> None:
-        names: dict[str, tuple[str | None, str]] = {}
-        for listing in listings:
-            name, family = names.get(listing.style_code, (None, listing.family))
-            names[listing.style_code] = (name or listing.colorway_name, family)
-        self.db.conn.executemany(
-            "INSERT INTO colorways (style_code, name, family, first_seen) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(style_code) DO UPDATE SET name = coalesce(colorways.name, excluded.name)",
-            [(code, name, family, now) for code, (name, family) in names.items()],
-        )
-
-    def _upsert_products(
+    def _upsert_catalog(
         self, shop_id: int, listings: Sequence[Listing], now: str
     ) -> dict[str, int]:
+        """The colorways and products the listings belong to; returns each listed product's
+        row id. A row stored as listed is not rewritten: a product only gets its last_seen."""
         products: dict[str, Listing] = {}
         for listing in listings:
-            products.setdefault(listing.product_id, listing)
-        self.db.conn.executemany(
-            "INSERT INTO products (shop_id, shop_product_id, style_code, title, url, handle, "
-            "colorway_name, image, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(shop_id, shop_product_id) DO UPDATE SET style_code = excluded.style_code, "
-            "title = excluded.title, url = excluded.url, handle = excluded.handle, "
-            "colorway_name = excluded.colorway_name, image = excluded.image, "
-            "last_seen = excluded.last_seen",
-            [
-                (
-                    shop_id,
-                    p.product_id,
-                    p.style_code,
-                    p.title,
-                    p.url,
-                    p.handle,
-                    p.colorway_name,
-                    p.image,
-                    now,
-                    now,
-                )
-                for p in products.values()
-            ],
+            if listing.product_id not in products:
+                products[listing.product_id] = listing
+        names: dict[str, tuple[str | None, str]] = {}
+        for product in products.values():
+            name, family = names.get(product.style_code, (None, product.family))
+            names[product.style_code] = (name or product.colorway_name, family)
+        conn = self.db.conn
+        conn.executemany(
+            "INSERT INTO colorways (style_code, name, family, first_seen) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(style_code) DO UPDATE SET name = excluded.name "
+            "WHERE colorways.name IS NULL AND excluded.name IS NOT NULL",
+            [(code, name, family, now) for code, (name, family) in names.items()],
         )
-        return {
-            row[0]: int(row[1])
-            for row in self.db.execute(
-                "SELECT shop_product_id, id FROM products WHERE shop_id = ?", [shop_id]
+        stored = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT shop_product_id, id, style_code, title, url, handle, colorway_name, image "
+                "FROM products WHERE shop_id = ?",
+                [shop_id],
             )
-            if row[0] in products
         }
+        ids: dict[str, int] = {}
+        changed = []
+        for key, p in products.items():
+            row = (p.style_code, p.title, p.url, p.handle, p.colorway_name, p.image)
+            known = stored.get(key)
+            if known is not None and known[1:] == row:
+                ids[key] = known[0]
+            else:
+                changed.append((shop_id, key, *row, now, now))
+        conn.execute(
+            "UPDATE products SET last_seen = ? WHERE id IN (SELECT value FROM json_each(?))",
+            [now, json.dumps(list(ids.values()))],
+        )
+        if changed:
+            conn.executemany(
+                "INSERT INTO products (shop_id, shop_product_id, style_code, title, url, handle, "
+                "colorway_name, image, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(shop_id, shop_product_id) DO UPDATE SET "
+                "style_code = excluded.style_code, title = excluded.title, url = excluded.url, "
+                "handle = excluded.handle, colorway_name = excluded.colorway_name, "
+                "image = excluded.image, last_seen = excluded.last_seen",
+                changed,
+            )
+            wanted = {row[1] for row in changed}
+            for key, product_id in conn.execute(
+                "SELECT shop_product_id, id FROM products WHERE shop_id = ?", [shop_id]
+            ):
+                if key in wanted:
+                    ids[key] = product_id
+        return ids
 
 
 # The variants of one shop as the crawl compares them; slices below name the column groups.
@@ -667,12 +678,11 @@ _KNOWN_VARIANTS = (
     "SELECT v.shop_variant_id, v.id, "
     "v.price_minor, v.compare_at_minor, v.currency, v.stock, "
     "v.product_id, v.style_code, v.size_label, v.size_us, v.width, v.sku, v.gtin, "
-    "p.shop_product_id, v.history_id, v.misses "
-    "FROM variants v JOIN products p ON p.id = v.product_id WHERE v.shop_id = ?"
+    "v.history_id, v.misses "
+    "FROM variants v WHERE v.shop_id = ?"
 )
 _STATE = slice(2, 6)  # as `_raw_state` gives it
 _DETAIL = slice(6, 13)  # as the crawl loop builds `detail`
-_PRODUCT_KEY = 13
 
 
 def _minor(state: VariantState) -> tuple[int, int | None, str]:

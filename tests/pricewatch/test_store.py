@@ -181,3 +181,18 @@ def test_new_variants_of_a_second_shop_point_at_their_own_first_history_row(
     ).fetchall()
     assert [(r[0] == r[2], r[1] == r[3], r[4] == r[5]) for r in rows] == [(True,) * 3] * 3
     assert [r[1] for r in rows] == [14499, 13999, 12000]
+
+
+def test_products_and_colorway_names_follow_the_shop(store: Store) -> None:
+    crawl(store, [listing("10", title="2002R", colorway_name=None)])
+    seen_first = store.db.execute("SELECT last_seen FROM products").fetchone()[0]
+    crawl(store, [listing("10", title="2002R")])
+    title, seen_again = store.db.execute("SELECT title, last_seen FROM products").fetchone()
+    assert title == "2002R"
+    assert seen_again > seen_first
+    crawl(store, [listing("10", title="2002R Protection Pack", colorway_name="Rain Cloud")])
+    crawl(store, [listing("10", title="2002R Protection Pack", colorway_name="Other")])
+    assert store.db.execute("SELECT title FROM products").fetchone()[0] == "2002R Protection Pack"
+    # a colorway keeps the first name a shop gave it
+    assert store.db.execute("SELECT name FROM colorways").fetchone()[0] == "Rain Cloud"
+    assert count(store, "products") == 1
