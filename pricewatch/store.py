@@ -562,15 +562,13 @@ class Store:
         conn = self.db.conn
         next_variant = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM variants").fetchone()[0]
         next_history = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM history").fetchone()[0]
-        variants, history = [], []
+        variants = []
         for offset, (key, detail, raw, _) in enumerate(fresh):
             variant_id = next_variant + offset
-            history_id = next_history + offset
             variant_ids[key] = variant_id
             variants.append(
-                (variant_id, shop_id, key, *detail, *raw, history_id, now, now, crawl_id)
+                (variant_id, shop_id, key, *detail, *raw, next_history + offset, now, now, crawl_id)
             )
-            history.append((history_id, variant_id, crawl_id, *raw, now, now))
         conn.executemany(
             "INSERT INTO variants (id, shop_id, shop_variant_id, product_id, style_code, "
             "size_label, size_us, width, sku, gtin, price_minor, compare_at_minor, currency, "
@@ -578,10 +576,13 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
             variants,
         )
-        conn.executemany(
+        # Their first history rows are copies of what was just inserted: copied by SQLite.
+        conn.execute(
             "INSERT INTO history (id, variant_id, crawl_id, price_minor, compare_at_minor, "
-            "currency, stock, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            history,
+            "currency, stock, first_seen, last_seen) "
+            "SELECT history_id, id, last_crawl_id, price_minor, compare_at_minor, currency, "
+            "stock, first_seen, last_seen FROM variants WHERE id >= ? ORDER BY id",
+            [next_variant],
         )
 
     def _record_state(
