@@ -12,6 +12,7 @@ event becomes a message for one subscription, so alerts do not nag:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -65,12 +66,24 @@ def _subscription(row: Sequence[Any]) -> Subscription:
         id=int(sid),
         chat_id=int(chat_id),
         style_code=style,
-        sizes=tuple(float(s) for s in json.loads(sizes or "[]")),
+        sizes=_sizes(sizes or "[]"),
         shop=shop,
         max_price=Decimal(max_price) if max_price is not None else None,
-        kinds=tuple(EventKind(k) for k in json.loads(kinds)),
+        kinds=_kinds(kinds),
         created=str(created),
     )
+
+
+# A crawl whose events touch a popular colorway reads thousands of subscriptions, and most
+# share a handful of size lists and the default kinds: parse each distinct text once.
+@functools.lru_cache(maxsize=4096)
+def _sizes(text: str) -> tuple[float, ...]:
+    return tuple(float(s) for s in json.loads(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _kinds(text: str) -> tuple[EventKind, ...]:
+    return tuple(EventKind(k) for k in json.loads(text))
 
 
 _COLUMNS = "id, chat_id, style_code, sizes, shop, max_price, kinds, created"
