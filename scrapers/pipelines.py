@@ -21,7 +21,6 @@ from typing import Any, Self, TypeVar
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
@@ -114,17 +113,20 @@ def validate_item(item: ListingItem, shop: ShopConfig) -> Listing:
 
 
 class ValidatePipeline:
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.stats)
+        return cls(crawler)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Listing:
         if not isinstance(item, ListingItem):
             raise InvalidListing(f"not a listing: {type(item).__name__}")
-        shop = getattr(spider, "shop", None)
+        # Scrapy passes no spider to a process_item whose spider argument is optional: the
+        # shop is the crawler's spider's (its currency, its size system).
+        shop = getattr(spider or self.crawler.spider, "shop", None)
         try:
             if shop is not None:
                 return validate_item(item, shop)

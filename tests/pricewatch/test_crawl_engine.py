@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pricewatch.config import Config
+from pricewatch.config import Config, ShopConfig
 from pricewatch.crawl import run_crawl
 from pricewatch.history import current_offers
 from pricewatch.models import Stock
@@ -111,6 +111,23 @@ def test_unchanged_crawl_adds_no_history(config: Config) -> None:
     [report] = run_crawl(config, config.shops)
     assert report.ok and report.changes == 0
     assert rows(config.db_path, "SELECT count(*) FROM history") == before
+
+
+def test_a_uk_shop_is_validated_in_its_own_size_system_and_currency(db_path: Path) -> None:
+    """Sizes as the shop writes them (UK 9 is US 9.5), prices only in the shop's currency."""
+    with ReplicaShop(currency="GBP") as shop:
+        uk = ShopConfig(
+            name="UK", platform="shopify", url=shop.url, currency="GBP", size_system="uk"
+        )
+        config = make_config(db_path, {}).replace(shops=(uk,))
+        [report] = run_crawl(config, config.shops)
+    assert report.ok, report.error
+    sizes = rows(
+        db_path,
+        "SELECT DISTINCT size_label, size_us, currency FROM variants WHERE size_label IN "
+        "('9', '10')",
+    )
+    assert sorted(sizes) == [("10", 10.5, "GBP"), ("9", 9.5, "GBP")]
 
 
 def test_paging_reaches_every_product(db_path: Path) -> None:
