@@ -53,6 +53,13 @@ What is deliberately like the real Bot API (each an error real bots run into):
 
 Flood limits (``enforce_limits=True``) are leaky buckets like PTB's ``AIORateLimiter`` uses
 (see :meth:`BotApiServer._check_limits`); they count ``sendMessage`` and ``sendPhoto`` only.
+
+Round trips: a real Bot API answers after 50-150 ms, loopback at once. ``response_delay=0.1``
+answers every ``sendMessage``/``sendPhoto`` (accepted or refused) that long after it arrived; the
+message is checked, counted and timed on arrival, as Telegram does, and the wait blocks no other
+request. ``max_in_flight`` is the most of them the server was answering at once and
+``max_in_flight_per_chat`` the most to one chat; ``hold_answers()`` keeps their answers back
+until ``release_answers()``, for tests that need requests in flight at a known moment.
 """
 
 from __future__ import annotations
@@ -277,6 +284,7 @@ class _Fault:
     retry_after: int
     remaining: int
     description: str | None
+    chat_id: int | str | None = None  # only calls to this chat, if set
 
 
 @dataclass
@@ -567,6 +575,7 @@ class BotApiServer:
         privacy_mode: bool = True,
         validate_markup: bool = True,
         bot_first_name: str = "2002R Price Watch",
+        response_delay: float = 0.0,
     ) -> None:
         if not re.fullmatch(r"\d+:[\w-]+", token):
             raise ValueError(f"not a bot token: {token!r}")
@@ -580,6 +589,10 @@ class BotApiServer:
         self.group_per_minute = group_per_minute
         self.privacy_mode = privacy_mode
         self.validate_markup = validate_markup
+        if response_delay < 0:
+            raise ValueError("response_delay must not be negative")
+        #: seconds between a message's arrival and its answer (see the module docstring)
+        self.response_delay = response_delay
         self.bot_user: dict[str, Any] = {
             "id": int(token.split(":", 1)[0]),
             "is_bot": True,
@@ -609,6 +622,13 @@ class BotApiServer:
         self._limit_violations = 0
         self._pollers_waiting = 0
         self._poll_generation = 0
+        # messages (LIMITED_METHODS) being answered now: per chat, and the most ever at once
+        self._in_flight: dict[Any, int] = {}
+        self._max_in_flight = 0
+        self._max_in_flight_per_chat = 0
+        self._hold_all = False
+        self._held_chats: set[int | str] = set()
+        self._release_event: asyncio.Event | None = None  # replaced at each release
 
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -676,6 +696,7 @@ class BotApiServer:
             self._loop = asyncio.get_running_loop()
             self._stop_event = asyncio.Event()
             self._updates_event = asyncio.Event()
+            self._release_event = asyncio.Event()
             app = web.Application(client_max_size=60 * 1024 * 1024)
             app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
             app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
@@ -690,6 +711,7 @@ class BotApiServer:
         try:
             await self._stop_event.wait()
             self._signal_pollers()
+            self._release_held()
         finally:
             await runner.cleanup()
 
@@ -719,6 +741,68 @@ class BotApiServer:
     def limit_violations(self) -> int:
         with self._lock:
             return self._limit_violations
+
+    @property
+    def in_flight(self) -> int:
+        """Messages (``sendMessage``/``sendPhoto``) arrived and not yet answered."""
+        with self._lock:
+            return sum(self._in_flight.values())
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most messages the server was answering at once (arrived, not yet answered)."""
+        with self._lock:
+            return self._max_in_flight
+
+    @property
+    def max_in_flight_per_chat(self) -> int:
+        """The most messages to one chat the server was answering at once."""
+        with self._lock:
+            return self._max_in_flight_per_chat
+
+    def wait_for_in_flight(self, count: int, timeout: float = 10) -> None:
+        """Block until at least ``count`` messages are in flight at once (with
+        :meth:`hold_answers`, the moment the client has sent that many without an answer)."""
+        deadline = time.monotonic() + timeout
+        with self._calls_changed:
+            while sum(self._in_flight.values()) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(
+                        f"{sum(self._in_flight.values())} message(s) in flight after {timeout} s,"
+                        f" not {count}"
+                    )
+                self._calls_changed.wait(remaining)
+
+    async def wait_for_in_flight_async(self, count: int, timeout: float = 10) -> None:
+        """:meth:`wait_for_in_flight` without blocking the running event loop."""
+        await asyncio.to_thread(self.wait_for_in_flight, count, timeout)
+
+    def hold_answers(self, *chat_ids: int | str) -> None:
+        """Keep back the answers to ``sendMessage``/``sendPhoto`` (to these chats; to every chat
+        if none is given) until :meth:`release_answers`. Messages are still checked, counted
+        and stored on arrival; only the answer waits."""
+        with self._lock:
+            if chat_ids:
+                self._held_chats.update(chat_ids)
+            else:
+                self._hold_all = True
+
+    def release_answers(self) -> None:
+        """Answer every held message now, and hold no more."""
+        with self._lock:
+            self._hold_all = False
+            self._held_chats.clear()
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # loop closed meanwhile
+                loop.call_soon_threadsafe(self._release_held)
+
+    def _release_held(self) -> None:
+        """Wake every held answer (runs in the server's loop thread)."""
+        assert self._release_event is not None
+        self._release_event.set()
+        self._release_event = asyncio.Event()
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
@@ -1001,13 +1085,17 @@ class BotApiServer:
         retry_after: int = 1,
         times: int = 1,
         description: str | None = None,
+        chat_id: int | str | None = None,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` (case-insensitive; ``"*"`` = any method
-        but getUpdates) with an error. 429 carries ``parameters.retry_after``; default
-        descriptions: 400 "Bad Request: chat not found", 403 "Forbidden: bot was blocked by the
-        user", 409 getUpdates conflict, 502 "Bad Gateway"... Queued faults apply in order."""
+        but getUpdates), to ``chat_id`` only if given, with an error. 429 carries
+        ``parameters.retry_after``; default descriptions: 400 "Bad Request: chat not found", 403
+        "Forbidden: bot was blocked by the user", 409 getUpdates conflict, 502 "Bad Gateway"...
+        Queued faults apply in order."""
         with self._lock:
-            self._faults.append(_Fault(method.lower(), status, retry_after, times, description))
+            self._faults.append(
+                _Fault(method.lower(), status, retry_after, times, description, chat_id)
+            )
 
     def block_chat(self, chat_id: int | str) -> None:
         """From now on every call with this ``chat_id`` → 403 (blocked by the user / kicked)."""
@@ -1018,9 +1106,9 @@ class BotApiServer:
         with self._lock:
             self._blocked.discard(chat_id)
 
-    def _take_fault(self, method: str) -> _ApiError | None:
+    def _take_fault(self, method: str, chat_id: Any = None) -> _ApiError | None:
         for fault in self._faults:
-            if fault.remaining <= 0:
+            if fault.remaining <= 0 or (fault.chat_id is not None and fault.chat_id != chat_id):
                 continue
             if fault.method == method.lower() or (fault.method == "*" and method != "getUpdates"):
                 fault.remaining -= 1
@@ -1136,6 +1224,7 @@ class BotApiServer:
         files: dict[str, bytes] = {}
         photo: bytes | None = None
         body: dict[str, Any]
+        flight: tuple[Any] | None = None  # (chat,) of a message in flight, once it arrived
         try:
             try:
                 params, files = await self._read_request(request)
@@ -1143,11 +1232,13 @@ class BotApiServer:
                 raise _bad_request(f"can't parse request: {exc}") from exc
             if method is None:
                 raise _ApiError(404, "Not Found: method not found")
+            if method in LIMITED_METHODS:
+                flight = self._arrive(params.get("chat_id"))
             if method == "getUpdates":
                 result: Any = await self._get_updates(params)
             else:
                 with self._lock:
-                    fault = self._take_fault(method)
+                    fault = self._take_fault(method, params.get("chat_id"))
                     if fault is not None:
                         raise fault
                     self._check_blocked(params.get("chat_id"))
@@ -1162,6 +1253,11 @@ class BotApiServer:
             status = 200
         except _ApiError as error:
             status, body = error.status, error.body()
+        if flight is not None:
+            try:
+                await self._answer_later(flight[0])
+            finally:
+                self._leave(flight[0])
         chat_id = params.get("chat_id")
         if chat_id is None and method == "answerCallbackQuery":
             with self._lock:
@@ -1181,6 +1277,37 @@ class BotApiServer:
             self._calls.append(call)
             self._calls_changed.notify_all()
         return web.json_response(body, status=status)
+
+    def _arrive(self, chat_id: Any) -> tuple[Any]:
+        """Count a message in flight from its arrival; returns its chat as a 1-tuple."""
+        key = chat_id if isinstance(chat_id, int | str) else repr(chat_id)
+        with self._calls_changed:
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
+            self._max_in_flight_per_chat = max(self._max_in_flight_per_chat, self._in_flight[key])
+            self._max_in_flight = max(self._max_in_flight, sum(self._in_flight.values()))
+            self._calls_changed.notify_all()
+        return (key,)
+
+    def _leave(self, key: Any) -> None:
+        with self._calls_changed:
+            self._in_flight[key] -= 1
+            if not self._in_flight[key]:
+                del self._in_flight[key]
+            self._calls_changed.notify_all()
+
+    async def _answer_later(self, key: Any) -> None:
+        """The round trip: ``response_delay``, then any hold (see `hold_answers`); stopping
+        the server answers at once."""
+        if self.response_delay > 0 and self._stop_event is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_event.wait(), self.response_delay)
+        # No await between checking the hold and taking the event: a release after the check
+        # sets exactly this event.
+        with self._lock:
+            held = not self._stopping and (self._hold_all or key in self._held_chats)
+        event = self._release_event
+        if held and event is not None:
+            await event.wait()
 
     # ------------------------------------------------------------------ getUpdates
 

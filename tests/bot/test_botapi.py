@@ -34,6 +34,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 from telegram.helpers import escape_markdown
+from telegram.request import HTTPXRequest
 
 from tests.bot.botapi import DEFAULT_TOKEN, ApiCall, BotApiServer
 
@@ -685,6 +686,79 @@ def test_enforced_global_limit_per_second() -> None:
             200,
             429,
         ]
+
+
+# ---------------------------------------------------------------- round trips, messages in flight
+
+
+def with_pooled_bot(server: BotApiServer, scenario: Callable[[Bot], Awaitable[T]]) -> T:
+    """`with_bot` with connections for several requests at once, whatever PTB's default."""
+
+    async def main() -> T:
+        request = HTTPXRequest(connection_pool_size=8)
+        async with Bot(server.token, base_url=server.base_url, request=request) as bot:
+            return await scenario(bot)
+
+    return asyncio.run(main())
+
+
+def test_a_response_delay_answers_late_without_holding_up_other_messages() -> None:
+    with BotApiServer(response_delay=0.5) as server:
+
+        async def scenario(bot: Bot) -> list[float]:
+            async def send(chat_id: int) -> float:
+                started = time.monotonic()
+                await bot.send_message(chat_id, "drop")
+                return time.monotonic() - started
+
+            sends = asyncio.gather(send(42), send(43))
+            # both arrive and wait together: one delayed answer does not block the server
+            await server.wait_for_in_flight_async(2)
+            return await sends
+
+        waited = with_pooled_bot(server, scenario)
+        assert min(waited) >= 0.5
+        assert (server.max_in_flight, server.max_in_flight_per_chat, server.in_flight) == (2, 1, 0)
+        assert sorted(server.sent_texts()) == ["drop", "drop"]
+
+
+def test_held_answers_wait_for_release_and_in_flight_counts_per_chat(
+    server: BotApiServer,
+) -> None:
+    server.hold_answers(42)
+
+    async def scenario(bot: Bot) -> None:
+        first = asyncio.ensure_future(bot.send_message(42, "one"))
+        second = asyncio.ensure_future(bot.send_message(42, "two"))
+        await bot.send_message(43, "not held")  # answered while chat 42's answers wait
+        await server.wait_for_in_flight_async(2)
+        assert not first.done() and not second.done()
+        assert server.sent_texts(42) == []  # recorded when answered
+        server.release_answers()
+        await asyncio.gather(first, second)
+
+    with_pooled_bot(server, scenario)
+    assert server.max_in_flight_per_chat == 2  # two to one chat at once: it tells
+    assert server.max_in_flight >= 2 and server.in_flight == 0
+    assert sorted(server.sent_texts(42)) == ["one", "two"]
+    with_pooled_bot(server, lambda bot: bot.send_message(42, "released: no longer held"))
+
+
+def test_fail_next_for_one_chat_leaves_the_others_alone(server: BotApiServer) -> None:
+    server.fail_next("sendMessage", status=429, retry_after=2, chat_id=43)
+
+    async def scenario(bot: Bot) -> None:
+        await bot.send_message(42, "fine")
+        with pytest.raises(RetryAfter):
+            await bot.send_message(43, "flood wait")
+        await bot.send_message(43, "fine now")
+
+    with_bot(server, scenario)
+    assert [(c.chat_id, c.status) for c in server.calls if c.method == "sendMessage"] == [
+        (42, 200),
+        (43, 429),
+        (43, 200),
+    ]
 
 
 # ---------------------------------------------------------------- wait_for
