@@ -1,6 +1,7 @@
 """Alert figures (issue 4's "Done means"), measured side by side in one run.
 
     python bench/alerts_bench.py [--variants 10000] [--subscriptions 100000] [--messages 600]
+                                 [--latency 0.1] [--part 3]
 
 Run from the repository root (it starts the test suite's local Bot API server). Prints:
 1. events detected per second on N variants: `pricewatch.changes.diff` alone on before/after
@@ -12,7 +13,12 @@ Run from the repository root (it starts the test suite's local Bot API server). 
 3. messages delivered per second by `bot.delivery.deliver_once` to the local Bot API server
    with Telegram's limits enforced by the server (30/s overall, 1/s per user, 20/min per
    group): M messages to distinct chats, as a share of the 30/s ceiling, with the 429s caused
-   and the messages lost or duplicated (counted at the server and in the outbox).
+   and the messages lost or duplicated (counted at the server and in the outbox). ``--latency
+   S`` makes the server answer each message S seconds after it arrived (Telegram's round trip
+   is 50-150 ms; loopback's is nearly 0); the most messages the server was answering at once
+   is printed too (at latency 0 it answers each before reading the next: 1).
+
+``--part 3`` runs only part 3 (repeatable; all parts by default).
 """
 
 from __future__ import annotations
@@ -254,11 +260,12 @@ async def _deliver_all(server: BotApiServer, store: Store) -> tuple[int, float]:
         return passes, time.perf_counter() - start
 
 
-def bench_delivery(tmp: Path, messages: int) -> None:
+def bench_delivery(tmp: Path, messages: int, latency: float) -> None:
     groups = messages // 10
     print(
         f"\n3. delivery of {messages:,} messages to distinct chats ({messages - groups:,} users,"
-        f" {groups:,} groups) with the server enforcing Telegram's limits"
+        f" {groups:,} groups) with the server enforcing Telegram's limits, answering each"
+        f" message {latency * 1000:.0f} ms after it arrived"
     )
     with Store(tmp / "deliver.db") as store:
         chats = [(3000 + i, "private") for i in range(messages - groups)]
@@ -280,11 +287,15 @@ def bench_delivery(tmp: Path, messages: int) -> None:
         drop = Decimal("139.99")
         crawl(store, [it._replace(price=drop) if it.size_label == "10" else it for it in base])
         queued = outbox_length(store)
-        with BotApiServer(enforce_limits=True) as server, warnings.catch_warnings():
+        with (
+            BotApiServer(enforce_limits=True, response_delay=latency) as server,
+            warnings.catch_warnings(),
+        ):
             warnings.simplefilter("ignore")
             passes, seconds = asyncio.run(_deliver_all(server, store))
             sent = server.sent_messages()
             violations = server.limit_violations
+            in_flight = server.max_in_flight
         per_chat: dict[object, int] = {}
         for call in sent:
             per_chat[call.chat_id] = per_chat.get(call.chat_id, 0) + 1
@@ -298,7 +309,7 @@ def bench_delivery(tmp: Path, messages: int) -> None:
     )
     print(
         f"   429s caused: {violations}; lost: {lost}; duplicated: {duplicated}; "
-        f"outbox rows by status: {rows}"
+        f"outbox rows by status: {rows}; the server answered at most {in_flight} at once"
     )
 
 
@@ -308,11 +319,24 @@ def main() -> None:
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=600)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="part 3: seconds the Bot API server takes to answer each message (default 0)",
+    )
+    parser.add_argument(
+        "--part", type=int, action="append", choices=(1, 2, 3), help="run only this part"
+    )
     args = parser.parse_args()
+    parts = set(args.part or (1, 2, 3))
     tmp = Path(tempfile.mkdtemp(prefix="pricewatch-alerts-bench-"))
-    bench_detection(tmp, args.variants, args.repeat)
-    bench_matching(tmp, args.variants, args.subscriptions, args.repeat)
-    bench_delivery(tmp, args.messages)
+    if 1 in parts:
+        bench_detection(tmp, args.variants, args.repeat)
+    if 2 in parts:
+        bench_matching(tmp, args.variants, args.subscriptions, args.repeat)
+    if 3 in parts:
+        bench_delivery(tmp, args.messages, args.latency)
     print(f"\n(temporary files in {tmp})")
 
 
