@@ -12,7 +12,8 @@ limits but not the per-chat one, and by default retries nothing, so all three li
 
 The class is pure bookkeeping over an injected clock, so tests drive it with a fake clock:
 ``delay()`` says how long until a send is allowed and ``record()`` counts one. ``acquire()`` is
-the async convenience that waits (with an injectable ``sleep``) and reserves the slot.
+the async convenience that waits (with an injectable ``sleep``) and reserves the slot; tasks
+sharing one limiter may call it at once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 GROUP_TYPES = frozenset({"group", "supergroup", "channel"})
 
@@ -114,18 +115,41 @@ class RateLimiter:
 
     # -- waiting -------------------------------------------------------------------------
 
-    async def acquire(self, chat_id: int, chat_type: str = "private") -> None:
-        """Wait until a message to this chat is allowed, then reserve it (``record``).
+    async def acquire(
+        self,
+        chat_id: int,
+        chat_type: str = "private",
+        *,
+        cancel: Collection[asyncio.Event] = (),
+    ) -> bool:
+        """Wait until a message to this chat is allowed, then reserve it (``record``) and
+        return True. If one of the ``cancel`` events is set before that (it ends the wait at
+        once), reserve nothing and return False.
 
         Checking and reserving happen with no await between them, so tasks sharing one
         limiter cannot both take the last slot.
         """
         while True:
+            if any(event.is_set() for event in cancel):
+                return False
             wait = self.delay(chat_id, chat_type)
             if wait <= 0:
                 self.record(chat_id, chat_type)
-                return
-            await self.sleep(wait)
+                return True
+            if cancel:
+                await self._sleep_unless(wait, cancel)
+            else:
+                await self.sleep(wait)
+
+    async def _sleep_unless(self, seconds: float, cancel: Collection[asyncio.Event]) -> None:
+        """``sleep(seconds)``, cut short when one of the ``cancel`` events is set."""
+        waits: list[asyncio.Future[object]] = [asyncio.ensure_future(self.sleep(seconds))]
+        waits += [asyncio.ensure_future(event.wait()) for event in cancel]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     # -- housekeeping --------------------------------------------------------------------
 

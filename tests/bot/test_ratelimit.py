@@ -130,6 +130,30 @@ def test_concurrent_acquirers_never_share_a_slot(clock: FakeClock) -> None:
         assert times[i + 5] - times[i] >= 1.0 - 1e-9  # never 6 in one second
 
 
+def test_acquire_gives_up_when_cancelled_and_reserves_nothing(clock: FakeClock) -> None:
+    waiting = asyncio.Event()
+
+    async def sleep_forever(seconds: float) -> None:
+        waiting.set()
+        await asyncio.Future()  # never done: only the cancel event can end this wait
+
+    limiter = RateLimiter(clock=clock, sleep=sleep_forever)
+    limiter.record(42, "private")
+
+    async def main() -> tuple[bool, bool]:
+        cancel, unrelated = asyncio.Event(), asyncio.Event()
+        acquiring = asyncio.create_task(limiter.acquire(42, cancel=(unrelated, cancel)))
+        await waiting.wait()
+        cancel.set()
+        got = await asyncio.wait_for(acquiring, 10)
+        already = await limiter.acquire(43, cancel=(cancel,))  # set before: no slot, no wait
+        return got, already
+
+    assert asyncio.run(main()) == (False, False)
+    assert len(limiter._global) == 1  # only the send recorded before: nothing reserved
+    assert list(limiter._private) == [42]
+
+
 def test_bookkeeping_for_quiet_chats_is_dropped(limiter: RateLimiter, clock: FakeClock) -> None:
     for chat in range(1, 2001):
         limiter.record(chat, "private" if chat % 2 else "group")
