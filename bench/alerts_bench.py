@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telegram import Bot
 
-from bot.delivery import deliver_once
+from bot.delivery import deliver_once, delivery_request
 from bot.ratelimit import RateLimiter
 from pricewatch.changes import DEFAULT_KINDS, Event, EventKind, VariantView, diff
 from pricewatch.models import CrawlStatus, Listing, Stock, VariantState, utc_now
@@ -249,7 +249,7 @@ def bench_matching(tmp: Path, n: int, count: int, repeat: int) -> None:
 
 async def _deliver_all(server: BotApiServer, store: Store) -> tuple[int, float]:
     passes = 0
-    async with Bot(server.token, base_url=server.base_url) as bot:
+    async with Bot(server.token, base_url=server.base_url, request=delivery_request()) as bot:
         limiter = RateLimiter()
         start = time.perf_counter()
         while outbox_length(store) and passes < 1000:

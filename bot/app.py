@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 DELIVERY_STOP_TIMEOUT = 10.0
+# Connections for the bot's requests (getUpdates has its own): the alert delivery's messages in
+# flight (bot.delivery.MAX_IN_FLIGHT, 16) and replies to people at the same time. PTB's default
+# for an Application, said here because delivery depends on it.
+CONNECTION_POOL_SIZE = 256
 
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -63,6 +67,7 @@ def build_application(
         .token(token)
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
+        .connection_pool_size(CONNECTION_POOL_SIZE)
         .post_init(_post_init)
     )
     if rate_limit:

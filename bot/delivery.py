@@ -9,22 +9,36 @@ no idempotency key: a kill after Telegram accepted a message and before its row 
 a ``TimedOut`` for a message that did arrive. Either is sent again: a rare duplicate is the
 price of never losing an alert.)
 
+Sends to different chats overlap: a round trip to Telegram takes 50-150 ms, so one message at a
+time would be 7-20 a second where Telegram allows 30. Up to ``max_in_flight`` messages are on
+their way at once, never two to one chat (a chat's next part goes only after its previous one
+was answered, so a chat's messages arrive in order). It all stays on the event loop's one
+thread: each answer is recorded when it arrives, synchronously, in its own transaction (no
+await inside one), so two transactions never interleave.
+
 What each answer from Telegram means here:
 
 * ``RetryAfter`` (429): flood control is per bot, so every send stops for ``retry_after``
-  seconds (the limiter is paused and the pass ends); the message's rows wait that long.
+  seconds (the limiter is paused and the pass ends: no new send starts, those already on their
+  way are answered and recorded); the message's rows wait that long.
 * ``TimedOut`` / ``NetworkError`` (5xx, connection trouble): the message's rows are retried
   with exponential back-off (2, 4, 8 ... seconds, at most 10 minutes) and given up (``failed``)
-  after ``max_attempts``; the pass ends, as the next send would most likely fail too.
+  after ``max_attempts``; the pass ends (as with a 429, after the sends on their way), as the
+  next send would most likely fail too.
 * ``Forbidden`` (the user blocked the bot, the bot was removed from the group) and
   ``BadRequest: chat not found``: the chat is marked inactive and all its pending rows failed
   ("blocked"); no retry. ``ChatMigrated`` (a group became a supergroup) likewise.
 * any other ``BadRequest``: the message itself is wrong; its rows are failed with the error.
 * ``InvalidToken``: a configuration error, not the message's fault: rows are left untouched and
-  the error is raised.
+  the error is raised (once the sends on their way are answered and recorded).
 
 `delivery_loop` runs passes until asked to stop, waiting on the stop event between passes.
-The bot token is never logged: error texts are scrubbed of it before they are logged or stored.
+Setting ``stop`` starts no new send (a wait for the rate limiter ends at once); the pass returns
+once the sends on their way are answered and recorded.
+
+The bot needs a connection for each send in flight: a `telegram.Bot` made with
+``request=delivery_request()``, or an Application's bot (`bot.app`). The bot token is never
+logged: error texts are scrubbed of it before they are logged or stored.
 """
 
 from __future__ import annotations
@@ -56,6 +70,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.messages import MessagePart, render_digest
@@ -79,6 +94,9 @@ BACKOFF_CAP = 600.0  # never wait more than 10 minutes between two attempts
 # left for a later pass instead of holding up every other chat.
 MAX_INLINE_WAIT = 1.5
 DUE_PER_PASS = 1000  # outbox rows read per pass; a full pass is followed at once by the next
+# Messages on their way to Telegram at once (to different chats). At 30 messages a second and
+# round trips up to ~0.5 s, 16 keeps the limit, not the round trip, the bottleneck.
+MAX_IN_FLIGHT = 16
 ADMIN_COOLDOWN = 3600.0  # seconds before admins hear about the same trouble again
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -144,6 +162,13 @@ def scrub(text: str, token: str) -> str:
     return text.replace(token, "<token>") if token else text
 
 
+def delivery_request(max_in_flight: int = MAX_IN_FLIGHT) -> HTTPXRequest:
+    """The HTTP client for a `telegram.Bot` that delivers: a connection for every message in
+    flight. (A plain ``Bot(token)`` has 256 since PTB 22.4 but only one before: the sends would
+    queue for it and fail with a pool timeout after a second.)"""
+    return HTTPXRequest(connection_pool_size=max_in_flight)
+
+
 def _pending_ids(store: Store, chat_id: int) -> list[int]:
     """Every pending row of a chat, due or not (a blocked chat will not get any of them)."""
     rows = store.db.execute(
@@ -171,14 +196,21 @@ async def deliver_once(
     max_attempts: int = 8,
     stop: asyncio.Event | None = None,
     limit: int = DUE_PER_PASS,
+    max_in_flight: int = MAX_IN_FLIGHT,
 ) -> DeliveryReport:
     """Send what is due and report. ``now`` is the outbox's notion of the time (for tests);
-    ``stop`` ends the pass before its next send; ``limit`` caps the rows read per pass.
+    ``stop`` ends the pass before its next send; ``limit`` caps the rows read per pass;
+    ``max_in_flight`` caps the messages on their way at once (the bot's connection pool must
+    be at least as large).
 
     Chats are served in rounds: the first message of every chat, then the second of those
     that have more, and so on. A chat with a long digest thus never holds up the others while
-    it waits out its own one-message-a-second limit.
+    it waits out its own one-message-a-second limit. Within a round, sends to different chats
+    overlap; a round ends when all its sends are answered, so no chat ever has two messages on
+    their way.
     """
+    if max_in_flight < 1:
+        raise ValueError("max_in_flight must be at least 1")
     report = DeliveryReport()
     if limiter.paused_for() > 0:
         return report  # Telegram asked the whole bot to wait; rows stay as they are
@@ -187,26 +219,107 @@ async def deliver_once(
     jobs = [
         job for chat_id, alerts in due.items() if (job := _prepare(store, chat_id, alerts, report))
     ]
-    while jobs:
-        next_round: list[_ChatJob] = []
-        for job in jobs:
-            if (stop is not None and stop.is_set()) or limiter.paused_for() > 0:
-                jobs = []
-                break
-            if limiter.delay(job.chat_id, job.chat_type) > MAX_INLINE_WAIT:
-                report.deferred_chats += 1  # still due: a later pass sends it
-                continue
-            step = await _send_part(bot, store, limiter, job, report, max_attempts)
-            if step is _Next.END_PASS:
-                jobs = []
-                break
-            if step is _Next.CONTINUE and job.parts:
-                next_round.append(job)
-        else:
-            jobs = next_round
+    if jobs:
+        await _Pass(bot, store, limiter, report, max_attempts, stop, max_in_flight).run(jobs)
     if report.busy:
         logger.info("delivery: %s", report.summary())
     return report
+
+
+class _Pass:
+    """The sends of one `deliver_once`: dispatched in order, round by round, up to
+    ``max_in_flight`` at once; each answer recorded by the task that awaited it."""
+
+    def __init__(
+        self,
+        bot: telegram.Bot,
+        store: Store,
+        limiter: RateLimiter,
+        report: DeliveryReport,
+        max_attempts: int,
+        stop: asyncio.Event | None,
+        max_in_flight: int,
+    ) -> None:
+        self.bot = bot
+        self.store = store
+        self.limiter = limiter
+        self.report = report
+        self.max_attempts = max_attempts
+        self.stop = stop
+        self.max_in_flight = max_in_flight
+        # Set when no new send may start: a 429, a network error, a failure (or ``stop``).
+        self.halt = asyncio.Event()
+        self.interrupts = (self.halt,) if stop is None else (self.halt, stop)
+        self.in_flight: set[asyncio.Task[_Next]] = set()
+        self.failure: BaseException | None = None
+
+    def _halted(self) -> bool:
+        return (
+            self.halt.is_set()
+            or (self.stop is not None and self.stop.is_set())
+            or self.limiter.paused_for() > 0
+        )
+
+    async def run(self, jobs: list[_ChatJob]) -> None:
+        try:
+            while jobs and not self._halted():
+                jobs = await self._round(jobs)
+        except BaseException:
+            # Cancelled (or broken) while sends are on their way: they go with the pass.
+            for task in self.in_flight:
+                task.cancel()
+            raise
+        if self.failure is not None:
+            raise self.failure
+
+    async def _round(self, jobs: list[_ChatJob]) -> list[_ChatJob]:
+        """Send the next message of each chat (until halted); return the chats with more."""
+        dispatched: list[tuple[_ChatJob, asyncio.Task[_Next]]] = []
+        for job in jobs:
+            await self._wait_in_flight(below=self.max_in_flight)
+            if self._halted():
+                break
+            if self.limiter.delay(job.chat_id, job.chat_type) > MAX_INLINE_WAIT:
+                self.report.deferred_chats += 1  # still due: a later pass sends it
+                continue
+            if not await self.limiter.acquire(job.chat_id, job.chat_type, cancel=self.interrupts):
+                break  # stopped, or a send that ended halted the pass while this one waited
+            task = asyncio.create_task(self._send(job))
+            self.in_flight.add(task)
+            dispatched.append((job, task))
+        await self._wait_in_flight(below=1)
+        return [
+            job
+            for job, task in dispatched
+            if not task.cancelled()
+            and task.exception() is None
+            and task.result() is _Next.CONTINUE
+            and job.parts
+        ]
+
+    async def _send(self, job: _ChatJob) -> _Next:
+        try:
+            step = await _send_part(
+                self.bot, self.store, self.limiter, job, self.report, self.max_attempts
+            )
+        except BaseException:
+            self.halt.set()
+            raise
+        if step is _Next.END_PASS:
+            self.halt.set()
+        return step
+
+    async def _wait_in_flight(self, below: int) -> None:
+        """Until fewer than ``below`` sends are on their way; note how the finished ones ended."""
+        while len(self.in_flight) >= below:
+            done, _pending = await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
+            self.in_flight -= done
+            for task in done:
+                if task.cancelled():
+                    continue
+                error = task.exception()
+                if error is not None and self.failure is None:
+                    self.failure = error
 
 
 def _prepare(
@@ -235,9 +348,9 @@ async def _send_part(
     report: DeliveryReport,
     max_attempts: int,
 ) -> _Next:
-    """Send the chat's next message and record the outcome in the outbox."""
+    """Send the chat's next message (its slot in the limiter is reserved) and record the
+    outcome in the outbox."""
     part = job.parts.popleft()
-    await limiter.acquire(job.chat_id, job.chat_type)
     try:
         message = await bot.send_message(
             job.chat_id, part.text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
@@ -280,7 +393,7 @@ def _handle_error(
     if isinstance(error, RetryAfter):
         seconds = retry_after_seconds(error)
         limiter.pause(seconds)
-        report.retry_after = seconds
+        report.retry_after = max(report.retry_after, seconds)
         report.retried += mark_retry(store, ids, text, seconds)
         logger.warning("delivery: Telegram flood control, every send waits %g s", seconds)
         return _Next.END_PASS
@@ -354,6 +467,7 @@ async def delivery_loop(
     admin_chat_ids: Sequence[int] = (),
     interval: float = 2.0,
     limiter: RateLimiter | None = None,
+    max_in_flight: int = MAX_IN_FLIGHT,
 ) -> None:
     """Deliver the outbox until ``stop`` is set: a pass, then a wait of ``interval`` seconds on
     ``stop`` (so stopping is immediate), and again. A pass that hit the per-pass row limit is
@@ -367,7 +481,9 @@ async def delivery_loop(
         while not stop.is_set():
             wait = interval
             try:
-                report = await deliver_once(bot, store, limiter, stop=stop)
+                report = await deliver_once(
+                    bot, store, limiter, stop=stop, max_in_flight=max_in_flight
+                )
             except (TelegramError, StoreError, sqlite3.Error, OSError) as error:
                 failures += 1
                 wait = min(60.0, interval * 2.0 ** min(failures, 10))

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from telegram import Bot
 
-from bot.delivery import delivery_loop
+from bot.delivery import delivery_loop, delivery_request
 from bot.ratelimit import RateLimiter
 from pricewatch.models import CrawlStatus, Listing, Stock
 from pricewatch.store import CrawlCounts, Store
@@ -93,7 +93,13 @@ def outbox(store: Store) -> list[tuple[int, str, int]]:
 
 
 def make_bot(server: BotApiServer) -> Bot:
-    return Bot(server.token, base_url=server.base_url, base_file_url=server.base_file_url)
+    """A bot as delivery needs it: a connection for every message in flight."""
+    return Bot(
+        server.token,
+        base_url=server.base_url,
+        base_file_url=server.base_file_url,
+        request=delivery_request(),
+    )
 
 
 def with_bot(server: BotApiServer, scenario: Callable[[Bot], Awaitable[T]]) -> T:
@@ -119,7 +125,8 @@ async def _run(db: Path, base_url: str, per_second: int) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     limiter = RateLimiter(global_per_second=per_second)
-    async with Bot(os.environ["TELEGRAM_BOT_TOKEN"], base_url=base_url) as bot:
+    token = os.environ["TELEGRAM_BOT_TOKEN"]
+    async with Bot(token, base_url=base_url, request=delivery_request()) as bot:
         await delivery_loop(bot, db, stop=stop, interval=0.1, limiter=limiter)
 
 

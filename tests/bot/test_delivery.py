@@ -128,8 +128,8 @@ def test_a_long_digest_is_sent_in_parts_each_marked_on_its_own(
     ).fetchall()
     assert len(ids) == len(texts) and sum(n for _, n in ids) == 60
     # served in rounds: the second chat's first part did not wait for the first chat's parts
-    order = [call.chat_id for call in server.sent_messages()]
-    assert order[:2] == [1001, 1002]
+    order = [call.chat_id for call in server.sent_messages()]  # in the order answered
+    assert order.index(1002) < [i for i, chat in enumerate(order) if chat == 1001][1]
     assert clock.slept and max(clock.slept) <= 1.0
 
 
@@ -147,31 +147,118 @@ def test_stale_stock_alerts_are_skipped_not_sent(
     assert server.sent_messages() == []
 
 
+class SettleSignal(RateLimiter):
+    """The limiter on the fake clock, telling when a message to ``chat_id`` has been answered
+    (`settle`). Delivery records that answer before its next await, so once the event is seen
+    the outcome is in the outbox and the pass knows it."""
+
+    def __init__(self, clock: FakeClock, chat_id: int) -> None:
+        super().__init__(clock=clock, sleep=clock.sleep)
+        self.chat_id = chat_id
+        self.answered = asyncio.Event()
+
+    def settle(self, chat_id: int, chat_type: str = "private") -> None:
+        super().settle(chat_id, chat_type)
+        if chat_id == self.chat_id:
+            self.answered.set()
+
+
+def fail_one_while_others_in_flight(
+    server: BotApiServer, store: Store, limiter: SettleSignal, held: list[int]
+) -> DeliveryReport:
+    """One pass, four sends at a time: the answers to ``held`` wait until the failure of
+    ``limiter.chat_id`` has been recorded, so it comes while they are in flight."""
+    server.hold_answers(*held)
+
+    async def scenario(bot: Bot) -> DeliveryReport:
+        task = asyncio.create_task(deliver_once(bot, store, limiter, max_in_flight=4))
+        await asyncio.wait_for(limiter.answered.wait(), 10)
+        server.release_answers()
+        return await task
+
+    return with_bot(server, scenario)
+
+
 def test_retry_after_is_honoured_for_every_chat_and_the_message_sent_once(
-    server: BotApiServer, store: Store, limiter: RateLimiter, clock: FakeClock
+    server: BotApiServer, store: Store, clock: FakeClock
 ) -> None:
-    queue_price_drops(store, [1001, 1002])
-    server.fail_next("sendMessage", status=429, retry_after=3)
+    chats = list(range(1001, 1009))
+    queue_price_drops(store, chats)
+    server.fail_next("sendMessage", status=429, retry_after=3, chat_id=1001)
+    limiter = SettleSignal(clock, 1001)
     before = utc_now()
-    report = deliver(server, store, limiter, now=None)
-    assert (report.retried, report.sent_messages, report.retry_after) == (1, 0, 3.0)
-    # Telegram's flood wait is for the whole bot: the other chat was not even tried
-    assert [(c.chat_id, c.status) for c in server.calls if c.method == "sendMessage"] == [
-        (1001, 429)
+    report = fail_one_while_others_in_flight(server, store, limiter, [1002, 1003, 1004])
+    # the messages already on their way were answered and recorded; no new send started
+    assert (report.retried, report.sent_messages, report.retry_after) == (1, 3, 3.0)
+    tried = [(c.chat_id, c.status) for c in server.calls if c.method == "sendMessage"]
+    assert sorted(tried) == [(1001, 429), (1002, 200), (1003, 200), (1004, 200)]
+    assert outbox(store) == [
+        (1001, "pending", 1),
+        *[(chat, "sent", 1) for chat in (1002, 1003, 1004)],
+        *[(chat, "pending", 0) for chat in range(1005, 1009)],
     ]
     assert 3.0 <= seconds_between(before, not_before(store, 1001)) < 4.0
     assert limiter.paused_for() == 3.0
     # while paused, nothing at all is sent, whatever is due
     assert deliver(server, store, limiter).sent_messages == 0
     clock.advance(3.0)
-    # the paused chat's row waits for its own time; the other chat goes now
+    # the paused chat's row waits for its own time; the others go now
     due_at = not_before(store, 1001)
     report = deliver(server, store, limiter, now=just_before(due_at))
-    assert sent_per_chat(server) == {1002: 1}
+    assert report.sent_messages == 4 and 1001 not in sent_per_chat(server)
     report = deliver(server, store, limiter, now=due_at)
     assert report.sent_messages == 1
-    assert sent_per_chat(server) == {1001: 1, 1002: 1}
-    assert outbox(store) == [(1001, "sent", 2), (1002, "sent", 1)]
+    assert sent_per_chat(server) == dict.fromkeys(chats, 1)
+    assert outbox(store) == [(1001, "sent", 2), *[(chat, "sent", 1) for chat in chats[1:]]]
+
+
+def test_a_network_error_ends_the_pass_after_the_sends_on_their_way(
+    server: BotApiServer, store: Store, clock: FakeClock
+) -> None:
+    chats = list(range(1001, 1009))
+    queue_price_drops(store, chats)
+    server.fail_next("sendMessage", status=502, chat_id=1001)
+    limiter = SettleSignal(clock, 1001)
+    before = utc_now()
+    report = fail_one_while_others_in_flight(server, store, limiter, [1002, 1003, 1004])
+    assert (report.retried, report.sent_messages, report.retry_after) == (1, 3, 0.0)
+    assert sent_per_chat(server) == dict.fromkeys([1002, 1003, 1004], 1)
+    assert outbox(store) == [
+        (1001, "pending", 1),
+        *[(chat, "sent", 1) for chat in (1002, 1003, 1004)],
+        *[(chat, "pending", 0) for chat in range(1005, 1009)],
+    ]
+    assert 2.0 <= seconds_between(before, not_before(store, 1001)) < 3.0  # its back-off
+    assert limiter.paused_for() == 0  # the other chats may go at once
+    report = deliver(server, store, limiter, now=not_before(store, 1001))
+    assert report.sent_messages == 5
+    assert sent_per_chat(server) == dict.fromkeys(chats, 1)
+
+
+def test_an_invalid_token_is_raised_once_the_sends_on_their_way_are_recorded(
+    server: BotApiServer, store: Store, limiter: RateLimiter
+) -> None:
+    chats = list(range(1001, 1009))
+    queue_price_drops(store, chats)
+    server.fail_next("sendMessage", status=401, chat_id=1001)
+    server.hold_answers(1002, 1003, 1004)
+
+    async def scenario(bot: Bot) -> None:
+        task = asyncio.create_task(deliver_once(bot, store, limiter, max_in_flight=4))
+        await server.wait_for_async(lambda c: c.chat_id == 1001)
+        server.release_answers()
+        await task
+
+    with pytest.raises(InvalidToken):
+        with_bot(server, scenario)
+    accepted = {c.chat_id: c.result["message_id"] for c in server.sent_messages()}
+    assert {1002, 1003, 1004} <= set(accepted) and 1001 not in accepted
+    rows = store.db.execute("SELECT chat_id, status, message_id, attempts FROM outbox").fetchall()
+    for chat, status, message_id, attempts in rows:
+        if chat in accepted:  # every message Telegram accepted is marked, with its id
+            assert (status, message_id, attempts) == ("sent", accepted[chat], 1)
+        else:  # the rest is untouched
+            assert (status, attempts) == ("pending", 0)
 
 
 @pytest.mark.parametrize("how", ["blocked by the user", "chat not found"])
