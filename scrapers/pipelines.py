@@ -1,10 +1,12 @@
 """Item pipelines: validate every listing, then store the crawl as one transaction.
 
-`ValidatePipeline` drops a listing that cannot be trusted (no price, an absurd price, a size it
-cannot read, a currency the shop does not sell in) with the reason in the log and in the crawl
-stats, never storing it as 0 or as sold out. `StorePipeline` keeps the valid listings until the
-spider closes, decides the crawl's status from what the spider reported, and only for an ``ok``
-crawl writes the new state and history; any other outcome leaves the last known state alone.
+Spiders yield one `ProductItem` per product. `ValidatePipeline` judges each of its variants and
+drops one that cannot be trusted (no price, an absurd price, a size it cannot read, a currency
+the shop does not sell in) with the reason in the log and in the crawl stats
+(``pricewatch/dropped``), never storing it as 0 or as sold out; the product's valid listings go
+on as one `ValidProduct`. `StorePipeline` keeps the valid listings until the spider closes,
+decides the crawl's status from what the spider reported, and only for an ``ok`` crawl writes
+the new state and history; any other outcome leaves the last known state alone.
 
 The database is written from one writer thread per crawl process (`in_writer_thread`), never
 from the reactor's thread: one crawl process runs many shops' spiders on one reactor, and a
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Self, TypeVar
 
@@ -30,7 +33,7 @@ from pricewatch.models import CrawlStatus, Listing, Stock
 from pricewatch.prices import PriceError, to_minor
 from pricewatch.sizes import SizeError, parse_size
 from pricewatch.store import ApplyResult, CrawlCounts, Store
-from scrapers.items import ListingItem
+from scrapers.items import ListingItem, ProductItem
 from scrapers.spiders.base import PlatformSpider
 
 logger = logging.getLogger(__name__)
@@ -112,31 +115,57 @@ def validate_item(item: ListingItem, shop: ShopConfig) -> Listing:
         raise InvalidListing(f"{item.url}: {exc}") from exc
 
 
+def _validate(item: ListingItem) -> Listing:
+    """`validate` for a spider without a shop (not one of ours): US sizes, any currency."""
+    try:
+        return validate(item)
+    except InvalidListing as exc:
+        raise InvalidListing(f"{item.url}: {exc}") from exc
+
+
+@dataclass
+class ValidProduct:
+    """What ValidatePipeline hands on for a `ProductItem`: its variants that passed."""
+
+    listings: list[Listing]
+
+
 class ValidatePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
+        level = crawler.settings.get("DEFAULT_DROPITEM_LOG_LEVEL", "WARNING")  # as Scrapy's
+        if not isinstance(level, int):
+            level = logging.getLevelNamesMapping().get(str(level).upper(), logging.WARNING)
+        self.drop_level: int = level
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def process_item(self, item: Any, spider: Spider | None = None) -> Listing:
-        if not isinstance(item, ListingItem):
+    def process_item(self, item: Any, spider: Spider | None = None) -> ValidProduct:
+        """The product's valid listings; each invalid variant is logged and counted as Scrapy
+        would a dropped item, and a product without a valid variant is dropped."""
+        if isinstance(item, ProductItem):
+            variants = item.variants
+        elif isinstance(item, ListingItem):
+            variants = [item]
+        else:
             raise InvalidListing(f"not a listing: {type(item).__name__}")
         # Scrapy passes no spider to a process_item whose spider argument is optional: the
         # shop is the crawler's spider's (its currency, its size system).
         shop = getattr(spider or self.crawler.spider, "shop", None)
-        try:
-            if shop is not None:
-                return validate_item(item, shop)
+        listings = []
+        for variant in variants:
             try:
-                return validate(item)
+                listings.append(validate_item(variant, shop) if shop else _validate(variant))
             except InvalidListing as exc:
-                raise InvalidListing(f"{item.url}: {exc}") from exc
-        except InvalidListing:
-            self.stats.inc_value("pricewatch/dropped")
-            raise
+                self.stats.inc_value("pricewatch/dropped")
+                logger.log(self.drop_level, "Dropped: %s\n%r", exc, variant)
+        if not listings:
+            # each variant's reason is in the log already
+            raise DropItem(f"no valid variant in {len(variants)}", log_level="DEBUG")
+        return ValidProduct(listings)
 
 
 def crawl_outcome(
@@ -236,8 +265,8 @@ class StorePipeline:
             return store.start_crawl(shop.name, shop.platform, shop.url, shop.currency)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if isinstance(item, Listing):
-            self.listings.append(item)
+        if isinstance(item, ValidProduct):
+            self.listings.extend(item.listings)
         return item
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -246,10 +275,11 @@ class StorePipeline:
         crawl_id, self.crawl_id = self.crawl_id, None
         stats = self.crawler.stats.get_stats()
         status, error = crawl_outcome(stats, reason, len(self.listings))
+        dropped = int(stats.get("pricewatch/dropped", 0))
         counts = CrawlCounts(
             pages=int(stats.get("pricewatch/pages_ok", 0)),
-            items=int(stats.get("item_scraped_count", 0)) + int(stats.get("pricewatch/dropped", 0)),
-            dropped=int(stats.get("pricewatch/dropped", 0)),
+            items=len(self.listings) + dropped,  # variants read (items count products)
+            dropped=dropped,
             variants=len(self.listings),
         )
         config = self.crawler.settings.get("PRICEWATCH_CONFIG")

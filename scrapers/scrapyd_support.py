@@ -4,8 +4,9 @@ A Scrapyd job (see `pricewatch.backends.ScrapydBackend`) runs ``scrapy crawl <pl
 shop=NAME`` from the deployed egg, with setting overrides passed through schedule.json:
 
 - ``ITEM_PIPELINES = {}``: the worker writes nothing to SQLite (it may be another machine). The
-  spider's raw `ListingItem`s go to the JSON-lines feed Scrapyd configures from its ``items_dir``
-  (``FEEDS``); the scheduler validates them on ingest with the same `validate` as a local crawl.
+  spider's raw `ProductItem`s go to the JSON-lines feed Scrapyd configures from its ``items_dir``
+  (``FEEDS``), one line per product with its variants' `ListingItem`s nested; the scheduler
+  validates every variant on ingest with the same `validate` as a local crawl.
 - ``EXTENSIONS = {OutcomeSidecar}``: the items alone cannot say whether a crawl was ``ok`` (a 500
   on page 3 still leaves the items of pages 1 and 2), so when the spider closes this extension
   writes the close reason and the stats `scrapers.pipelines.crawl_outcome` reads to a JSON file
@@ -183,6 +184,24 @@ def item_from_json(data: Any) -> ListingItem:
     return ListingItem(**values)
 
 
+def listings_from_json(data: Any) -> list[ListingItem]:
+    """The variants of one line of the feed: a `ProductItem`'s (``{"shop": ..., "product_id":
+    ..., "variants": [...]}``), or one bare `ListingItem` (as a worker from before products
+    wrote them)."""
+    if not isinstance(data, dict) or "variants" not in data:
+        return [item_from_json(data)]
+    variants = data["variants"]
+    if not isinstance(variants, list):
+        raise FeedError(f"variants is not a list: {variants!r:.80}")
+    items = []
+    for number, variant in enumerate(variants, start=1):
+        try:
+            items.append(item_from_json(variant))
+        except FeedError as exc:
+            raise FeedError(f"variant {number}: {exc}") from exc
+    return items
+
+
 def parse_items(text: str | bytes) -> list[ListingItem]:
     """Every listing of a JSON-lines items feed, in order."""
     if isinstance(text, bytes):
@@ -192,7 +211,7 @@ def parse_items(text: str | bytes) -> list[ListingItem]:
         if not line.strip():
             continue
         try:
-            items.append(item_from_json(json.loads(line)))
+            items.extend(listings_from_json(json.loads(line)))
         except (ValueError, FeedError) as exc:
             raise FeedError(f"items feed line {number}: {exc}") from exc
     return items

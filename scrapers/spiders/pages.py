@@ -37,7 +37,7 @@ from twisted.python.failure import Failure
 
 from pricewatch.config import ShopConfig
 from pricewatch.styles import colorway_name
-from scrapers.items import ListingItem
+from scrapers.items import ListingItem, by_product
 from scrapers.parsing.jsonld import Offer, PageData
 from scrapers.spiders.base import PlatformSpider, block_marker
 
@@ -193,7 +193,7 @@ class ProductPageSpider(PlatformSpider, SitemapSpider):
         for offer in data.offers:
             if offer.problem:
                 self.logger.info("%s: %s", response.url, offer.problem)
-        yield from listing_items(data.offers, self.shop, response.url)
+        yield from by_product(listing_items(data.offers, self.shop, response.url))
         yield from self.next_products()
 
     def product_failed(self, failure: Failure) -> list[scrapy.Request]:

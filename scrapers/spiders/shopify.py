@@ -21,7 +21,7 @@ from w3lib.html import remove_tags
 from pricewatch.config import ShopConfig
 from pricewatch.prices import PriceError, parse_price
 from pricewatch.styles import colorway_name, identify_2002r
-from scrapers.items import ListingItem
+from scrapers.items import ListingItem, by_product
 from scrapers.spiders.base import PlatformSpider
 
 PAGE_LIMIT = 250  # Shopify's maximum page size
@@ -64,7 +64,7 @@ class ShopifySpider(PlatformSpider):
         self.page_ok()
         products = data["products"]
         self.crawler.stats.inc_value("pricewatch/products_read", len(products))
-        yield from parse_products(products, self.shop)
+        yield from by_product(parse_products(products, self.shop))
         if not products:
             return  # an empty page is the end of the catalog
         if page >= self.settings.getint("PRICEWATCH_MAX_PAGES", 40):

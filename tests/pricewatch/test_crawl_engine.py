@@ -105,6 +105,20 @@ def test_price_change_adds_exactly_one_history_row(config: Config, replica: Repl
     assert last == [(11999, "10")]
 
 
+def test_an_invalid_variant_is_dropped_alone(config: Config, replica: ReplicaShop) -> None:
+    """One item per product, but validation judges each variant: a broken price drops that
+    size only, counted; the product's other sizes are stored."""
+    replica.set_price("M2002RDA", "0.00", size="9")
+    [report] = run_crawl(config, config.shops)
+    assert report.ok and report.dropped == 1, report.error
+    stored = rows(config.db_path, "SELECT size_label FROM variants WHERE style_code = 'M2002RDA'")
+    sizes = [v["option1"] for v in replica.product("M2002RDA")["variants"]]
+    assert sorted(r[0] for r in stored) == sorted(s for s in sizes if s != "9")
+    assert rows(config.db_path, "SELECT items, dropped, variants FROM crawls") == [
+        (report.variants + 1, 1, report.variants)
+    ]
+
+
 def test_unchanged_crawl_adds_no_history(config: Config) -> None:
     run_crawl(config, config.shops)
     before = rows(config.db_path, "SELECT count(*) FROM history")

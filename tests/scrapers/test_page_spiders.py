@@ -19,7 +19,7 @@ from pricewatch.config import Config, ShopConfig
 from pricewatch.models import Stock
 from pricewatch.replica import HtmlShop, JsonLdShop
 from pricewatch.replica.base import WALLS
-from scrapers.items import ListingItem
+from scrapers.items import ListingItem, ProductItem
 from scrapers.parsing.jsonld import Offer
 from scrapers.pipelines import ALL_SIZES, validate
 from scrapers.spiders import SPIDERS
@@ -68,9 +68,17 @@ def xml(url: str, body: str) -> XmlResponse:
 
 
 def run(results: Any) -> tuple[list[ListingItem], list[Request]]:
+    """A callback's variants (from its items, one per product) and its requests."""
     items, requests = [], []
     for result in results or []:
-        (requests if isinstance(result, Request) else items).append(result)
+        if isinstance(result, Request):
+            requests.append(result)
+        else:
+            assert isinstance(result, ProductItem) and result.variants
+            assert {(v.shop, v.product_id) for v in result.variants} == {
+                (result.shop, result.product_id)
+            }
+            items.extend(result.variants)
     return items, requests
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
 
+from pricewatch.config import Config, ShopConfig
 from pricewatch.models import CrawlStatus, Stock
-from scrapers.items import ListingItem
-from scrapers.pipelines import InvalidListing, crawl_outcome, validate
+from scrapers.items import ListingItem, ProductItem
+from scrapers.pipelines import InvalidListing, ValidatePipeline, crawl_outcome, validate
+from scrapers.spiders.shopify import ShopifySpider
 
 
 def item(**changes: Any) -> ListingItem:
@@ -126,3 +131,61 @@ def test_crawl_outcome(
     stats: dict[str, Any], reason: str, listings: int, expected: tuple[CrawlStatus, str | None]
 ) -> None:
     assert crawl_outcome(stats, reason, listings) == expected
+
+
+# -- the pipeline, as Scrapy calls it: one item per product, no spider argument ---------------
+
+UK = ShopConfig(
+    name="Footpatrol",
+    platform="shopify",
+    url="https://www.footpatrol.com",
+    currency="GBP",
+    size_system="uk",
+)
+
+
+def uk_pipeline() -> ValidatePipeline:
+    crawler = get_crawler(ShopifySpider, {"PRICEWATCH_CONFIG": Config(shops=(UK,))})
+    crawler.spider = ShopifySpider.from_crawler(crawler, shop=UK.name)
+    return ValidatePipeline.from_crawler(crawler)
+
+
+def uk_item(variant_id: str, **changes: Any) -> ListingItem:
+    return item(**{"shop": UK.name, "variant_id": variant_id, "currency": "GBP", **changes})
+
+
+def test_a_product_keeps_its_valid_variants_and_drops_each_invalid_one_with_its_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pipeline = uk_pipeline()
+    product = ProductItem(
+        shop=UK.name,
+        product_id="1",
+        variants=[
+            uk_item("9", size_label="9"),
+            uk_item("zero", price=Decimal("0.00")),
+            uk_item("usd", currency="USD"),
+            uk_item("10", size_label="10"),
+        ],
+    )
+    with caplog.at_level(logging.WARNING, logger="scrapers.pipelines"):
+        valid = pipeline.process_item(product)  # as Scrapy 2.19 calls it: no spider
+    assert [(v.variant_id, v.size_us) for v in valid.listings] == [("9", 9.5), ("10", 10.5)]
+    assert pipeline.stats.get_value("pricewatch/dropped") == 2
+    reasons = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(reasons) == 2
+    assert "Dropped: " in reasons[0] and "not a price" in reasons[0]
+    assert "currency USD, but Footpatrol sells in GBP" in reasons[1]
+
+
+def test_a_product_without_a_valid_variant_is_dropped() -> None:
+    pipeline = uk_pipeline()
+    product = ProductItem(shop=UK.name, product_id="1", variants=[uk_item("x", price=None)])
+    with pytest.raises(DropItem):
+        pipeline.process_item(product)
+    assert pipeline.stats.get_value("pricewatch/dropped") == 1
+
+
+def test_what_is_not_a_listing_is_dropped() -> None:
+    with pytest.raises(InvalidListing, match="not a listing: dict"):
+        uk_pipeline().process_item({"price": "1"})

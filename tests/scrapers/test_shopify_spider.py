@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.utils.test import get_crawler
 
 from pricewatch.config import Config, ShopConfig
-from scrapers.items import ListingItem
+from scrapers.items import ListingItem, ProductItem
 from scrapers.pipelines import validate
 from scrapers.spiders.shopify import ShopifySpider
 from tests.support import FIXTURES, load_fixture
@@ -55,9 +55,17 @@ def response(
 def run_parse(
     spider: ShopifySpider, resp: TextResponse, page: int = 1
 ) -> tuple[list[ListingItem], list[Request]]:
+    """The page's variants (from its items, one per product) and its requests."""
     items, requests = [], []
     for result in spider.parse(resp, page=page):
-        (requests if isinstance(result, Request) else items).append(result)
+        if isinstance(result, Request):
+            requests.append(result)
+        else:
+            assert isinstance(result, ProductItem) and result.variants
+            assert {(v.shop, v.product_id) for v in result.variants} == {
+                (result.shop, result.product_id)
+            }
+            items.extend(result.variants)
     return items, requests
 
 
@@ -107,6 +115,19 @@ def test_kith_capture_as_2002r_parses_string_prices_and_toddler_sizes() -> None:
     assert sum(1 for i in items if i.available) == 7
     listing = validate(first)
     assert listing.size_us is None and listing.size_label == "0C"  # toddler: label kept
+
+
+def test_one_item_per_product_holds_every_variant_of_it() -> None:
+    data = load_fixture("realdata/shopify-products-kith-ryguy34-shopify-monitor.json")
+    second = as_2002r(data["products"][0], "M2002RHO")
+    second["id"] += 1
+    data["products"] = [as_2002r(data["products"][0]), second]
+    results = list(make_spider().parse(response(json.dumps(data))))
+    products = [r for r in results if isinstance(r, ProductItem)]
+    assert [(p.product_id, len(p.variants)) for p in products] == [
+        (str(product["id"]), len(product["variants"])) for product in data["products"]
+    ]
+    assert {v.style_code for v in products[1].variants} == {"M2002RHO"}
 
 
 def test_undefeated_capture_upc_skus_become_gtins() -> None:
