@@ -47,7 +47,7 @@ import telegram
 from apscheduler.triggers.interval import IntervalTrigger
 
 import scheduler
-from bot.delivery import delivery_loop
+from bot.delivery import delivery_loop, delivery_request
 from pricewatch.changes import EventKind
 from pricewatch.config import AlertsConfig, Config, ScheduleConfig, ShopConfig
 from pricewatch.crawl import CrawlReport, run_crawl
@@ -138,7 +138,7 @@ async def measure(args: argparse.Namespace, workdir: Path) -> None:
         else:
             crawls.add_jobs()  # the shop's cron trigger from [schedule] default
         stop = asyncio.Event()
-        bot = telegram.Bot(api.token, base_url=api.base_url)
+        bot = telegram.Bot(api.token, base_url=api.base_url, request=delivery_request())
         await bot.initialize()
         delivery = asyncio.create_task(
             delivery_loop(bot, config.db_path, stop=stop, interval=args.delivery_interval)

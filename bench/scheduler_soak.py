@@ -28,7 +28,7 @@ import telegram
 from apscheduler.triggers.interval import IntervalTrigger
 
 import scheduler
-from bot.delivery import delivery_loop
+from bot.delivery import delivery_loop, delivery_request
 from pricewatch.changes import EventKind
 from pricewatch.config import AlertsConfig
 from pricewatch.replica import ReplicaShop
@@ -60,7 +60,7 @@ async def soak(passes: int, interval: float, workdir: Path) -> None:
         crawls = scheduler.CrawlScheduler(config, jitter=False)
         crawls.add_jobs(trigger_for=lambda s: IntervalTrigger(seconds=interval))
         stop = asyncio.Event()
-        bot = telegram.Bot(api.token, base_url=api.base_url)
+        bot = telegram.Bot(api.token, base_url=api.base_url, request=delivery_request())
         await bot.initialize()
         delivery = asyncio.create_task(delivery_loop(bot, config.db_path, stop=stop, interval=0.5))
         crawls.start()
