@@ -16,7 +16,7 @@ crawl can never produce an event.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Collection, Hashable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
@@ -73,21 +73,26 @@ def diff(
     after: Mapping[str, VariantView],
     *,
     missing_after: int = 3,
+    styles_before: Collection[str] | None = None,
+    listed_products: Collection[Hashable] | None = None,
 ) -> list[Event]:
-    """Events between two views of one shop, keyed by the shop's variant id."""
-    if not before:
+    """Events between two views of one shop, keyed by the shop's variant id.
+
+    A variant listed exactly as before cannot cause an event, so a caller may leave such
+    variants out of both maps (the store does: they are most of a crawl). It then passes what
+    would otherwise be read off the maps: ``styles_before``, every style code the shop listed
+    before this crawl, and ``listed_products``, every product with a size listed now.
+    """
+    if not before and not styles_before:
         return []  # first crawl of a shop: a baseline, not news
     events: list[Event] = []
-    # Built only when needed: most crawls have no new and no long-missing variant.
-    styles_before: set[str] | None = None
-    listed_products: set[Hashable] | None = None
     for key, now in after.items():
         was = before.get(key)
         if now == was and not now.misses:
             continue  # listed as before (the common case): no event possible
         if was is None or was.state is None:
             if now.state is not None and now.misses == 0:
-                if styles_before is None:
+                if styles_before is None:  # built when needed: most crawls list nothing new
                     styles_before = {view.style_code for view in before.values()}
                 kind = (
                     EventKind.NEW_SIZE
@@ -99,7 +104,7 @@ def diff(
         if now.misses:
             if now.misses == missing_after and was.state.stock == Stock.IN_STOCK:
                 if listed_products is None:
-                    listed_products = {v.product_key for v in after.values() if v.misses == 0}
+                    listed_products = {v.product_key for v in after.values() if not v.misses}
                 kind = (
                     EventKind.SOLD_OUT if now.product_key in listed_products else EventKind.DELISTED
                 )

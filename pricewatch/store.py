@@ -446,24 +446,21 @@ class Store:
         result.products = len(product_ids)
 
         # Most variants of most crawls are listed exactly as stored. The loop below spots them
-        # by comparing stored columns with the listing's, and builds nothing for them.
-        known: dict[str, tuple[Any, ...]] = {}
+        # by comparing stored columns with the listing's, and builds nothing for them: they
+        # are not even in `before` and `after`, which hold only what can make an event.
+        known = {row[0]: row for row in execute(_KNOWN_VARIANTS, [shop_id])}
         before: dict[str, VariantView] = {}
-        for row in execute(_KNOWN_VARIANTS, [shop_id]):
-            key = row[0]
-            known[key] = row
-            before[key] = VariantView(
-                key, row[6], row[7], row[9], row[8], _stored_state(row[_STATE]), row[14]
-            )
         after: dict[str, VariantView] = {}
+        listed: set[str] = set()
         seen: list[int] = []  # listed now with the stored state
         open_history: list[int] = []  # ... and their history rows, still true now
         details: list[tuple[Any, ...]] = []  # ... of which the shop's details changed
         fresh: list[tuple[str, tuple[Any, ...], tuple[Any, ...], VariantState]] = []
         for listing in listings:
             key = listing.variant_id
-            if key in after:
+            if key in listed:
                 continue  # a shop listing one variant twice must not write two rows
+            listed.add(key)
             detail = (
                 product_ids[listing.product_id],
                 listing.style_code,
@@ -476,8 +473,6 @@ class Store:
             raw = _raw_state(listing)
             row = known.get(key)
             if row is not None and row[_STATE] == raw:
-                view = before[key]
-                after[key] = view if not view.misses else view._replace(misses=0)
                 seen.append(row[1])
                 open_history.append(row[13])
                 if row[_DETAIL] != detail:
@@ -485,16 +480,12 @@ class Store:
                 continue
             new = _state_of(*raw)
             after[key] = VariantView(
-                key,
-                listing.product_id,
-                listing.style_code,
-                listing.size_us,
-                listing.size_label,
-                new,
+                key, detail[0], listing.style_code, listing.size_us, listing.size_label, new
             )
             if row is None:
                 fresh.append((key, detail, raw, new))  # written below, in bulk
                 continue
+            before[key] = _view(row)
             self._record_state(row[1], crawl_id, new, now, detail)
             result.changes.append(
                 VariantChange(row[1], listing.style_code, listing.size_us, before[key].state, new)
@@ -523,17 +514,23 @@ class Store:
             [now, json.dumps(open_history)],
         )
         # Missing is not sold out: count the miss, keep the last known state.
-        missing = [key for key in before if key not in after]
+        missing = [key for key in known if key not in listed]
         for key in missing:
-            view = before[key]
+            view = before[key] = _view(known[key])
             after[key] = view._replace(misses=view.misses + 1)
         execute(
             "UPDATE variants SET misses = misses + 1 WHERE id IN (SELECT value FROM json_each(?))",
             [json.dumps([variant_ids[key] for key in missing])],
         )
         result.missing = len(missing)
-        result.variants = len(after) - len(missing)
-        result.events = diff(before, after, missing_after=missing_after)
+        result.variants = len(listed)
+        result.events = diff(
+            before,
+            after,
+            missing_after=missing_after,
+            styles_before={row[7] for row in known.values()} if after else None,
+            listed_products=set(product_ids.values()),
+        )
         for event in result.events:
             if after[event.key].misses and event.new is not None:
                 # missing from enough crawls in a row: from now on it is known as sold out
@@ -700,6 +697,11 @@ def _raw_state(listing: Listing) -> tuple[int, int | None, str, str]:
         listing.currency,
         listing.stock,
     )
+
+
+def _view(row: Sequence[Any]) -> VariantView:
+    """A known variant as change detection sees it, from its `_KNOWN_VARIANTS` row."""
+    return VariantView(row[0], row[6], row[7], row[9], row[8], _stored_state(row[_STATE]), row[14])
 
 
 def _stored_state(row: Sequence[Any]) -> VariantState | None:

@@ -89,3 +89,41 @@ def test_event_carries_before_and_after() -> None:
     [event] = diff({"v": view("v", state("150.00"))}, {"v": view("v", state("139.99"))})
     assert (event.old.price, event.new.price) == (Decimal("150.00"), Decimal("139.99"))
     assert (event.style_code, event.size_us) == ("M2002RDA", 10.0)
+
+
+def test_leaving_out_unchanged_variants_gives_the_same_events() -> None:
+    before = [
+        view("a9", size=9.0),  # listed as before
+        view("a10", state("150.00")),  # drops
+        view("a11", misses=2),  # its third miss: sold out (a9 of its product is listed)
+        view("b10", code="M2002RHO", product="p2", misses=2),  # its product is gone: delisted
+    ]
+    after = [
+        view("a9", size=9.0),
+        view("a10", state("139.99")),
+        view("a11", misses=3),
+        view("b10", code="M2002RHO", product="p2", misses=3),
+        view("a12", size=12.0),  # a new size of a style sold before
+        view("c10", code="ML2002RA", product="p3"),  # a new colorway
+    ]
+    full = diff({v.key: v for v in before}, {v.key: v for v in after})
+    changed = [v for v in after if v.key != "a9"]
+    partial = diff(
+        {v.key: v for v in before if v.key != "a9"},
+        {v.key: v for v in changed},
+        styles_before={v.style_code for v in before},
+        listed_products={"p1", "p3"},
+    )
+    assert partial == full
+    assert sorted(e.kind.value for e in full) == [
+        "delisted",
+        "new_colorway",
+        "new_size",
+        "price_drop",
+        "sold_out",
+    ]
+
+
+def test_a_known_shop_with_only_new_variants_in_the_maps_is_not_a_baseline() -> None:
+    events = diff({}, {"a12": view("a12", size=12.0)}, styles_before={"M2002RDA"})
+    assert [e.kind.value for e in events] == ["new_size"]

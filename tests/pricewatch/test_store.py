@@ -196,3 +196,27 @@ def test_products_and_colorway_names_follow_the_shop(store: Store) -> None:
     # a colorway keeps the first name a shop gave it
     assert store.db.execute("SELECT name FROM colorways").fetchone()[0] == "Rain Cloud"
     assert count(store, "products") == 1
+
+
+def events(store: Store) -> list[tuple[str, str]]:
+    return store.db.execute(
+        "SELECT e.kind, v.size_label FROM events e JOIN variants v ON v.id = e.variant_id "
+        "ORDER BY e.id"
+    ).fetchall()
+
+
+def test_size_gone_while_its_siblings_change_price_is_sold_out_not_delisted(
+    store: Store,
+) -> None:
+    crawl(store, [listing("9"), listing("10"), listing("11")])
+    for price in ("140.00", "135.00", "130.00"):  # missing_after = 3 crawls without size 11
+        crawl(store, [listing("9", price=price), listing("10", price=price)])
+    assert ("sold_out", "11") in events(store)
+    assert ("delisted", "11") not in events(store)
+
+
+def test_product_gone_with_all_its_sizes_is_delisted(store: Store) -> None:
+    crawl(store, [listing("10"), listing("10", code="M2002RHO", variant="other")])
+    for _ in range(3):
+        crawl(store, [listing("10")])
+    assert events(store) == [("delisted", "10")]
