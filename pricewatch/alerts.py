@@ -12,6 +12,7 @@ know). A newer price alert for the same variant replaces one still waiting in th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -98,6 +99,9 @@ def queue_alerts(
     told = _told(db, [variant_id for _, variant_id, _ in event_ids])
     queued = cancelled = 0
     deferred_until = utc_now(flap_window)
+    # Written in bulk at the end (same transaction): one event can reach thousands of chats.
+    remembered: dict[tuple[int, int], Told] = {}
+    outbox_rows: list[tuple[int, int, str, str]] = []
     for event_id, variant_id, event in event_ids:
         chats: set[int] = set()
         flapped = event.kind == EventKind.RESTOCK and _sold_out_recently(
@@ -128,32 +132,36 @@ def queue_alerts(
                 )
             else:
                 continue
-            _remember(db, key, told[key], now)
+            remembered[key] = told[key]
+        if not chats:
+            continue
+        moot, marked = _cancel_waiting(db, chats, variant_id, event.kind)
+        cancelled += marked
+        not_before = deferred_until if event.kind in DEFERRED_KINDS else now
         for chat_id in sorted(chats):
-            moot = _cancel_waiting(db, chat_id, variant_id, event.kind)
-            cancelled += moot
-            if moot and event.kind in STOCK_KINDS:
+            if chat_id in moot and event.kind in STOCK_KINDS:
                 continue  # it flapped back before anyone was told: nothing to say
-            db.execute(
-                "INSERT OR IGNORE INTO outbox (chat_id, event_id, created, not_before, status, "
-                "attempts) VALUES (?, ?, ?, ?, 'pending', 0)",
-                [chat_id, event_id, now, deferred_until if event.kind in DEFERRED_KINDS else now],
-            )
-            queued += 1
-    return AlertCounts(events=len(event_ids), queued=queued, cancelled=cancelled)
-
-
-def _remember(db: sqlite_utils.Database, key: tuple[int, int], told: Told, now: str) -> None:
-    price = (
-        to_minor(told.price, told.currency) if told.price is not None and told.currency else None
-    )
-    db.execute(
+            outbox_rows.append((chat_id, event_id, now, not_before))
+    db.conn.executemany(
         "INSERT INTO told (subscription_id, variant_id, price_minor, currency, stock, updated) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(subscription_id, variant_id) DO UPDATE SET "
         "price_minor = excluded.price_minor, currency = excluded.currency, "
         "stock = excluded.stock, updated = excluded.updated",
-        [key[0], key[1], price, told.currency, told.stock, now],
+        [(*key, *_told_row(told_now), now) for key, told_now in remembered.items()],
     )
+    queued = db.conn.executemany(
+        "INSERT OR IGNORE INTO outbox (chat_id, event_id, created, not_before, status, "
+        "attempts) VALUES (?, ?, ?, ?, 'pending', 0)",
+        outbox_rows,
+    ).rowcount
+    return AlertCounts(events=len(event_ids), queued=queued, cancelled=cancelled)
+
+
+def _told_row(told: Told) -> tuple[int | None, str | None, Stock | None]:
+    price = (
+        to_minor(told.price, told.currency) if told.price is not None and told.currency else None
+    )
+    return price, told.currency, told.stock
 
 
 def _sold_out_recently(
@@ -170,8 +178,11 @@ def _sold_out_recently(
     return last is not None and last > utc_now(-flap_window)
 
 
-def _cancel_waiting(db: sqlite_utils.Database, chat_id: int, variant_id: int, kind: str) -> int:
-    """Mark unsent rows for this chat and variant that the new event makes moot."""
+def _cancel_waiting(
+    db: sqlite_utils.Database, chats: set[int], variant_id: int, kind: str
+) -> tuple[set[int], int]:
+    """Mark unsent rows for these chats and this variant that the new event makes moot.
+    Returns the chats that had such rows, and how many rows were marked."""
     if kind in STOCK_KINDS:
         undone = {
             EventKind.RESTOCK: ("sold_out", "delisted"),
@@ -182,16 +193,26 @@ def _cancel_waiting(db: sqlite_utils.Database, chat_id: int, variant_id: int, ki
     elif kind in PRICE_KINDS:
         undone, reason = ("price_drop", "price_rise"), "superseded"
     else:
-        return 0
+        return set(), 0
     marks = ",".join("?" * len(undone))
-    return int(
-        db.execute(
-            "UPDATE outbox SET status = 'skipped', error = ? WHERE status = 'pending' "
-            "AND chat_id = ? AND event_id IN (SELECT id FROM events WHERE variant_id = ? "
-            f"AND kind IN ({marks}))",
-            [reason, chat_id, variant_id, *undone],
-        ).rowcount
+    waiting = (
+        "status = 'pending' AND event_id IN (SELECT id FROM events WHERE variant_id = ? "
+        f"AND kind IN ({marks}))"
     )
+    moot = {
+        int(row[0])
+        for row in db.execute(
+            f"SELECT DISTINCT chat_id FROM outbox WHERE {waiting}", [variant_id, *undone]
+        )
+    } & chats
+    if not moot:
+        return moot, 0
+    marked = db.execute(
+        f"UPDATE outbox SET status = 'skipped', error = ? WHERE {waiting} "
+        "AND chat_id IN (SELECT value FROM json_each(?))",
+        [reason, variant_id, *undone, json.dumps(sorted(moot))],
+    ).rowcount
+    return moot, int(marked)
 
 
 def _told(db: sqlite_utils.Database, variant_ids: list[int]) -> dict[tuple[int, int], Told]:
