@@ -9,9 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from scrapy.http import Request
+
 from pricewatch.config import Config, CrawlConfig, HtmlSelectors, ShopConfig
 from pricewatch.models import Listing, Stock
 from pricewatch.replica import ReplicaShop
+from scrapers.items import ListingItem, ProductItem
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -124,3 +127,38 @@ def make_listing(
         stock=stock,
     )
     return listing._replace(**changes)
+
+
+def make_item(variant_id: str = "11", **changes: Any) -> ListingItem:
+    """A parsed, not yet validated listing of M2002RDA at Kith (US 10, $144.99, in stock)."""
+    values: dict[str, Any] = dict(
+        shop="Kith",
+        product_id="1",
+        variant_id=variant_id,
+        title="New Balance 2002R Rain Cloud",
+        url=f"https://kith.com/products/x?variant={variant_id}",
+        size_label="10",
+        price=Decimal("144.99"),
+        currency="USD",
+        available=True,
+        style_code="M2002RDA",
+        family="2002R",
+    )
+    values.update(changes)
+    return ListingItem(**values)
+
+
+def spider_output(results: Iterable[Any] | None) -> tuple[list[ListingItem], list[Request]]:
+    """A spider callback's variants (from its items, one per product) and its requests."""
+    items: list[ListingItem] = []
+    requests: list[Request] = []
+    for result in results or []:
+        if isinstance(result, Request):
+            requests.append(result)
+        else:
+            assert isinstance(result, ProductItem) and result.variants
+            assert {(v.shop, v.product_id) for v in result.variants} == {
+                (result.shop, result.product_id)
+            }
+            items.extend(result.variants)
+    return items, requests

@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
@@ -59,12 +59,6 @@ KEYBOARD = InlineKeyboardMarkup(
         ]
     ]
 )
-
-
-@pytest.fixture
-def server() -> Iterator[BotApiServer]:
-    with BotApiServer() as api:
-        yield api
 
 
 def make_bot(server: BotApiServer, token: str | None = None) -> Bot:

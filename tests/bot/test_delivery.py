@@ -7,8 +7,6 @@ import datetime as dtm
 import itertools
 import logging
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from telegram import Bot
@@ -41,18 +39,6 @@ from tests.bot.delivery_support import (
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning"
 )
-
-
-@pytest.fixture
-def server() -> Iterator[BotApiServer]:
-    with BotApiServer() as api:
-        yield api
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "delivery.db") as opened:
-        yield opened
 
 
 @pytest.fixture

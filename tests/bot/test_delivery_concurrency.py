@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -35,18 +35,6 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 BotFactory = Callable[[BotApiServer, Path], AbstractAsyncContextManager[Bot]]
-
-
-@pytest.fixture
-def server() -> Iterator[BotApiServer]:
-    with BotApiServer() as api:
-        yield api
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "delivery.db") as opened:
-        yield opened
 
 
 def fake_limiter() -> RateLimiter:

@@ -16,11 +16,8 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-
-import pytest
 
 from bot.delivery import deliver_once
 from bot.ratelimit import RateLimiter
@@ -39,12 +36,6 @@ from tests.bot.delivery_support import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def server() -> Iterator[BotApiServer]:
-    with BotApiServer() as api:
-        yield api
 
 
 def crawl_ok(config: Config) -> None:

@@ -19,14 +19,13 @@ from pricewatch.config import Config, ShopConfig
 from pricewatch.models import Stock
 from pricewatch.replica import HtmlShop, JsonLdShop
 from pricewatch.replica.base import WALLS
-from scrapers.items import ListingItem, ProductItem
 from scrapers.parsing.jsonld import Offer
 from scrapers.pipelines import ALL_SIZES, validate
 from scrapers.spiders import SPIDERS
 from scrapers.spiders.html import HtmlSpider
 from scrapers.spiders.jsonld import JsonLdSpider
 from scrapers.spiders.pages import ProductPageSpider, listing_items
-from tests.support import html_shop_config, jsonld_shop_config
+from tests.support import html_shop_config, jsonld_shop_config, spider_output
 
 SHOP_URL = "https://nb.example"
 NB = ShopConfig(
@@ -67,19 +66,7 @@ def xml(url: str, body: str) -> XmlResponse:
     return XmlResponse(url=url, body=body.encode(), request=Request(url))
 
 
-def run(results: Any) -> tuple[list[ListingItem], list[Request]]:
-    """A callback's variants (from its items, one per product) and its requests."""
-    items, requests = [], []
-    for result in results or []:
-        if isinstance(result, Request):
-            requests.append(result)
-        else:
-            assert isinstance(result, ProductItem) and result.variants
-            assert {(v.shop, v.product_id) for v in result.variants} == {
-                (result.shop, result.product_id)
-            }
-            items.extend(result.variants)
-    return items, requests
+run = spider_output
 
 
 @pytest.fixture(scope="module")

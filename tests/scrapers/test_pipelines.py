@@ -15,24 +15,9 @@ from pricewatch.models import CrawlStatus, Stock
 from scrapers.items import ListingItem, ProductItem
 from scrapers.pipelines import InvalidListing, ValidatePipeline, crawl_outcome, validate
 from scrapers.spiders.shopify import ShopifySpider
+from tests.support import make_item
 
-
-def item(**changes: Any) -> ListingItem:
-    values: dict[str, Any] = dict(
-        shop="Kith",
-        product_id="1",
-        variant_id="11",
-        title="New Balance 2002R Rain Cloud",
-        url="https://kith.com/products/x?variant=11",
-        size_label="10",
-        price=Decimal("144.99"),
-        currency="USD",
-        available=True,
-        style_code="M2002RDA",
-        family="2002R",
-    )
-    values.update(changes)
-    return ListingItem(**values)
+item = make_item
 
 
 def test_valid_item_becomes_a_listing() -> None:

@@ -5,31 +5,15 @@ from __future__ import annotations
 import io
 import json
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from scrapy.exporters import JsonLinesItemExporter
 
-from scrapers.items import ListingItem, ProductItem
+from scrapers.items import ProductItem
 from scrapers.scrapyd_support import FeedError, parse_items
+from tests.support import make_item
 
-
-def variant(variant_id: str, **changes: Any) -> ListingItem:
-    values: dict[str, Any] = dict(
-        shop="Kith",
-        product_id="1",
-        variant_id=variant_id,
-        title="New Balance 2002R Rain Cloud",
-        url=f"https://kith.com/products/x?variant={variant_id}",
-        size_label="10",
-        price=Decimal("144.99"),
-        currency="USD",
-        available=True,
-        style_code="M2002RDA",
-        family="2002R",
-    )
-    values.update(changes)
-    return ListingItem(**values)
+variant = make_item
 
 
 def feed(*items: object) -> bytes:

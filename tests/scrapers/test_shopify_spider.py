@@ -15,7 +15,7 @@ from pricewatch.config import Config, ShopConfig
 from scrapers.items import ListingItem, ProductItem
 from scrapers.pipelines import validate
 from scrapers.spiders.shopify import ShopifySpider
-from tests.support import FIXTURES, load_fixture
+from tests.support import FIXTURES, load_fixture, spider_output
 
 SHOP = ShopConfig(name="Kith", platform="shopify", url="https://kith.com", currency="USD")
 UK_SHOP = ShopConfig(
@@ -56,17 +56,7 @@ def run_parse(
     spider: ShopifySpider, resp: TextResponse, page: int = 1
 ) -> tuple[list[ListingItem], list[Request]]:
     """The page's variants (from its items, one per product) and its requests."""
-    items, requests = [], []
-    for result in spider.parse(resp, page=page):
-        if isinstance(result, Request):
-            requests.append(result)
-        else:
-            assert isinstance(result, ProductItem) and result.variants
-            assert {(v.shop, v.product_id) for v in result.variants} == {
-                (result.shop, result.product_id)
-            }
-            items.extend(result.variants)
-    return items, requests
+    return spider_output(spider.parse(resp, page=page))
 
 
 def as_2002r(product: dict[str, Any], code: str = "M2002RDA") -> dict[str, Any]:
