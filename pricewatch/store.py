@@ -15,6 +15,7 @@ the whole crawl or none of it, and readers (the bot) keep reading thanks to WAL 
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -393,7 +394,8 @@ class Store:
             if running is None or running[0] != CrawlStatus.RUNNING:
                 raise StoreError(f"crawl {crawl_id} is not running: it was finished already")
             if status == CrawlStatus.OK:
-                result = self._apply_listings(crawl_id, listings, missing_after, flap_window)
+                with _gc_paused():
+                    result = self._apply_listings(crawl_id, listings, missing_after, flap_window)
                 counts = CrawlCounts(
                     pages=counts.pages,
                     items=counts.items,
@@ -669,6 +671,22 @@ class Store:
                 if key in wanted:
                     ids[key] = product_id
         return ids
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a crawl is applied. It builds tens of thousands of
+    tuples that all live until the commit, so the collector would run again and again over
+    every live object, finding nothing (tuples of strings and numbers make no cycles): that
+    was a third of a shop's first crawl (README, Performance). It runs again afterwards."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 # The variants of one shop as the crawl compares them; slices below name the column groups.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -220,3 +221,26 @@ def test_product_gone_with_all_its_sizes_is_delisted(store: Store) -> None:
     for _ in range(3):
         crawl(store, [listing("10")])
     assert events(store) == [("delisted", "10")]
+
+
+def test_garbage_collection_is_paused_while_a_crawl_is_applied_and_resumes_after_a_failure(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    during: list[bool] = []
+
+    def failing_apply(*args: object) -> None:
+        during.append(gc.isenabled())
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Store, "_apply_listings", failing_apply)
+    with pytest.raises(RuntimeError):
+        crawl(store, [listing("10")])
+    assert during == [False]
+    assert gc.isenabled()
+    gc.disable()  # a caller that turned it off itself keeps it off
+    try:
+        with pytest.raises(RuntimeError):
+            crawl(store, [listing("10")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
