@@ -481,9 +481,10 @@ class Store:
                     details.append((*detail, row[1]))
                 continue
             new = _state_of(*raw)
-            after[key] = VariantView(
-                key, detail[0], listing.style_code, listing.size_us, listing.size_label, new
-            )
+            if known:  # a shop's first crawl is a baseline: no event, so no view to compare
+                after[key] = VariantView(
+                    key, detail[0], listing.style_code, listing.size_us, listing.size_label, new
+                )
             if row is None:
                 fresh.append((key, detail, raw, new))  # written below, in bulk
                 continue
