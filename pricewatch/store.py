@@ -450,7 +450,7 @@ class Store:
         # Most variants of most crawls are listed exactly as stored. The loop below spots them
         # by comparing stored columns with the listing's, and builds nothing for them: they
         # are not even in `before` and `after`, which hold only what can make an event.
-        known = {row[0]: row for row in execute(_KNOWN_VARIANTS, [shop_id])}
+        known = {row[_KEY]: row for row in execute(_KNOWN_VARIANTS, [shop_id])}
         before: dict[str, VariantView] = {}
         after: dict[str, VariantView] = {}
         listed: set[str] = set()
@@ -475,10 +475,10 @@ class Store:
             raw = _raw_state(listing)
             row = known.get(key)
             if row is not None and row[_STATE] == raw:
-                seen.append(row[1])
-                open_history.append(row[13])
+                seen.append(row[_ID])
+                open_history.append(row[_HISTORY_ID])
                 if row[_DETAIL] != detail:
-                    details.append((*detail, row[1]))
+                    details.append((*detail, row[_ID]))
                 continue
             new = _state_of(*raw)
             if known:  # a shop's first crawl is a baseline: no event, so no view to compare
@@ -489,11 +489,11 @@ class Store:
                 fresh.append((key, detail, raw, new))  # written below, in bulk
                 continue
             before[key] = _view(row)
-            self._record_state(row[1], crawl_id, new, now, detail)
+            self._record_state(row[_ID], crawl_id, new, now, detail)
             result.changes.append(
-                VariantChange(row[1], listing.style_code, listing.size_us, before[key].state, new)
+                VariantChange(row[_ID], listing.style_code, listing.size_us, before[key].state, new)
             )
-        variant_ids = {key: row[1] for key, row in known.items()}
+        variant_ids = {key: row[_ID] for key, row in known.items()}
         if fresh:
             self._insert_variants(shop_id, crawl_id, fresh, now, variant_ids)
             result.new_variants = len(fresh)
@@ -531,7 +531,7 @@ class Store:
             before,
             after,
             missing_after=missing_after,
-            styles_before={row[7] for row in known.values()} if after else None,
+            styles_before={row[_STYLE_CODE] for row in known.values()} if after else None,
             listed_products=set(product_ids.values()),
         )
         for event in result.events:
@@ -690,7 +690,7 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-# The variants of one shop as the crawl compares them; slices below name the column groups.
+# The variants of one shop as the crawl compares them; the names below say which column is what.
 _KNOWN_VARIANTS = (
     "SELECT v.shop_variant_id, v.id, "
     "v.price_minor, v.compare_at_minor, v.currency, v.stock, "
@@ -698,8 +698,11 @@ _KNOWN_VARIANTS = (
     "v.history_id, v.misses "
     "FROM variants v WHERE v.shop_id = ?"
 )
+_KEY, _ID = 0, 1  # the shop's variant id, the variants row id
 _STATE = slice(2, 6)  # as `_raw_state` gives it
 _DETAIL = slice(6, 13)  # as the crawl loop builds `detail`
+_PRODUCT, _STYLE_CODE, _SIZE_LABEL, _SIZE_US = 6, 7, 8, 9
+_HISTORY_ID, _MISSES = 13, 14
 
 
 def _minor(state: VariantState) -> tuple[int, int | None, str]:
@@ -720,7 +723,15 @@ def _raw_state(listing: Listing) -> tuple[int, int | None, str, str]:
 
 def _view(row: Sequence[Any]) -> VariantView:
     """A known variant as change detection sees it, from its `_KNOWN_VARIANTS` row."""
-    return VariantView(row[0], row[6], row[7], row[9], row[8], _stored_state(row[_STATE]), row[14])
+    return VariantView(
+        row[_KEY],
+        row[_PRODUCT],
+        row[_STYLE_CODE],
+        row[_SIZE_US],
+        row[_SIZE_LABEL],
+        _stored_state(row[_STATE]),
+        row[_MISSES],
+    )
 
 
 def _stored_state(row: Sequence[Any]) -> VariantState | None:
