@@ -457,7 +457,7 @@ class Store:
         seen: list[int] = []  # listed now with the stored state
         open_history: list[int] = []  # ... and their history rows, still true now
         details: list[tuple[Any, ...]] = []  # ... of which the shop's details changed
-        fresh: list[tuple[str, tuple[Any, ...], tuple[Any, ...], VariantState]] = []
+        fresh: list[tuple[Listing, tuple[Any, ...], tuple[Any, ...], VariantState]] = []
         for listing in listings:
             key = listing.variant_id
             if key in listed:
@@ -486,7 +486,7 @@ class Store:
                     key, detail[0], listing.style_code, listing.size_us, listing.size_label, new
                 )
             if row is None:
-                fresh.append((key, detail, raw, new))  # written below, in bulk
+                fresh.append((listing, detail, raw, new))  # written below, in bulk
                 continue
             before[key] = _view(row)
             self._record_state(row[_ID], crawl_id, new, now, detail)
@@ -498,8 +498,8 @@ class Store:
             self._insert_variants(shop_id, crawl_id, fresh, now, variant_ids)
             result.new_variants = len(fresh)
             result.changes.extend(
-                VariantChange(variant_ids[key], detail[1], detail[3], None, new)
-                for key, detail, _, new in fresh
+                VariantChange(variant_ids[it.variant_id], it.style_code, it.size_us, None, new)
+                for it, _, _, new in fresh
             )
         conn.executemany(
             "UPDATE variants SET product_id = ?, style_code = ?, size_label = ?, size_us = ?, "
@@ -552,7 +552,7 @@ class Store:
         self,
         shop_id: int,
         crawl_id: int,
-        fresh: list[tuple[str, tuple[Any, ...], tuple[Any, ...], VariantState]],
+        fresh: list[tuple[Listing, tuple[Any, ...], tuple[Any, ...], VariantState]],
         now: str,
         variant_ids: dict[str, int],
     ) -> None:
@@ -563,8 +563,9 @@ class Store:
         next_variant = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM variants").fetchone()[0]
         next_history = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM history").fetchone()[0]
         variants = []
-        for offset, (key, detail, raw, _) in enumerate(fresh):
+        for offset, (listing, detail, raw, _) in enumerate(fresh):
             variant_id = next_variant + offset
+            key = listing.variant_id
             variant_ids[key] = variant_id
             variants.append(
                 (variant_id, shop_id, key, *detail, *raw, next_history + offset, now, now, crawl_id)
