@@ -27,8 +27,8 @@ from pricewatch.subscriptions import (
     SubscriptionIndex,
     Told,
     active_subscriptions,
+    is_news,
     matches,
-    wants,
 )
 
 if TYPE_CHECKING:  # the store calls into this module: import it for types only
@@ -118,7 +118,7 @@ def queue_alerts(
             key = (subscription.id, variant_id)
             if not matches(subscription, event, shop) or event.new is None:
                 continue
-            news = wants(subscription, event, shop, told.get(key), flapped=flapped)
+            news = is_news(subscription, event, told.get(key), flapped=flapped)
             if news:
                 chats.add(subscription.chat_id)
                 told[key] = Told(event.new.price, event.new.currency, event.new.stock)

@@ -226,7 +226,16 @@ def wants(
 
     `flapped`: a restock that came within the flap window of the variant selling out is no
     news (the sell-out alert, held back for that window, is dropped too)."""
-    if event.kind not in subscription.kinds or not matches(subscription, event, shop):
+    return matches(subscription, event, shop) and is_news(
+        subscription, event, told, flapped=flapped
+    )
+
+
+def is_news(
+    subscription: Subscription, event: Event, told: Told | None, *, flapped: bool = False
+) -> bool:
+    """`wants` for an event already known to match the subscription (`matches`). Pure."""
+    if event.kind not in subscription.kinds:
         return False
     new = event.new
     if (
