@@ -128,8 +128,12 @@ class ScheduleConfig:
 
 @dataclass(frozen=True)
 class AlertsConfig:
-    # A sold-out alert waits this long; a restock meanwhile cancels both (flapping stock).
+    # A sold-out alert waits this long; a restock meanwhile cancels the sold-out alert only.
     flap_window: float = 1800.0
+    # A price this many times above or below the last confirmed one waits for a second crawl.
+    outlier_factor: float = 3.0
+    # At most one restock alert per variant per chat in this many seconds (flapping stock).
+    restock_cooldown: float = 600.0
     max_subscriptions_per_chat: int = 25
 
 

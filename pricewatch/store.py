@@ -32,7 +32,7 @@ from pricewatch.changes import Event, VariantView, diff
 from pricewatch.models import CrawlStatus, Listing, Stock, VariantState, utc_now
 from pricewatch.prices import from_minor, to_minor
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -270,8 +270,27 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db.table("outbox").create_index(["status", "not_before"])
 
 
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """What alert truth needs (README, What to trust): held outlier prices, the counts of
+    listings a crawl could not trust, how long a restocked size was gone, what a subscriber
+    was last told of a price, and the currency of a max price."""
+    variants = db.table("variants")
+    variants.add_column("held_price_minor", int)  # an outlier price waiting for confirmation
+    variants.add_column("held_crawl_id", int)
+    crawls = db.table("crawls")
+    for column in ("failed_products", "conflicts", "held", "reverted", "unknown"):
+        crawls.add_column(column, int)
+    db.table("events").add_column("since", str)  # when the old state was first seen
+    db.table("outbox").add_column("told_price_minor", int)  # last price told to that chat
+    db.table("subscriptions").add_column("max_currency", str)
+
+
 # Each entry moves the schema from version i to i + 1. Append; never edit a released one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _migration_1,
+    _migration_2,
+    _migration_3,
+]
 
 
 class Store:

@@ -49,6 +49,9 @@ class Subscription:
     max_price: Decimal | None
     kinds: tuple[EventKind, ...]
     created: str
+    # The currency of max_price; None: whatever the offer's (subscriptions made before
+    # currencies were asked for). A max in one currency never filters offers in another.
+    max_currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class Told:
 
 
 def _subscription(row: Sequence[Any]) -> Subscription:
-    sid, chat_id, style, sizes, shop, max_price, kinds, created = row
+    sid, chat_id, style, sizes, shop, max_price, kinds, created, max_currency = row
     return Subscription(
         id=int(sid),
         chat_id=int(chat_id),
@@ -71,6 +74,7 @@ def _subscription(row: Sequence[Any]) -> Subscription:
         max_price=Decimal(max_price) if max_price is not None else None,
         kinds=_kinds(kinds),
         created=str(created),
+        max_currency=max_currency,
     )
 
 
@@ -86,7 +90,7 @@ def _kinds(text: str) -> tuple[EventKind, ...]:
     return tuple(EventKind(k) for k in json.loads(text))
 
 
-_COLUMNS = "id, chat_id, style_code, sizes, shop, max_price, kinds, created"
+_COLUMNS = "id, chat_id, style_code, sizes, shop, max_price, kinds, created, max_currency"
 
 
 def upsert_chat(store: Store, chat_id: int, chat_type: str = "private", title: str = "") -> None:
@@ -117,6 +121,7 @@ def add_subscription(
     max_price: Decimal | None = None,
     kinds: Iterable[EventKind] = DEFAULT_KINDS,
     limit: int = MAX_SUBSCRIPTIONS_PER_CHAT,
+    max_currency: str | None = None,
 ) -> Subscription:
     """Add one subscription for a chat (the chat must have been seen: `upsert_chat`)."""
     sizes = tuple(sorted(set(sizes)))
@@ -136,7 +141,7 @@ def add_subscription(
             )
         cursor = store.db.execute(
             "INSERT INTO subscriptions (chat_id, style_code, sizes, shop, max_price, kinds, "
-            "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "created, max_currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 chat_id,
                 style_code.upper() if style_code else None,
@@ -145,6 +150,7 @@ def add_subscription(
                 str(max_price) if max_price is not None else None,
                 json.dumps([str(k) for k in kinds]),
                 utc_now(),
+                max_currency.upper() if max_currency else None,
             ],
         )
         row = store.db.execute(
@@ -243,6 +249,7 @@ def is_news(
         and event.kind in PRICED_KINDS
         and new is not None
         and new.price > subscription.max_price
+        and subscription.max_currency in (None, new.currency)
     ):
         return False
     if event.kind == EventKind.RESTOCK and flapped:

@@ -46,6 +46,9 @@ class ProductItem:
     shop: str
     product_id: str
     variants: list[ListingItem] = field(default_factory=list)
+    # Set when the product could not be parsed: the reason. Its variants are then unknown for
+    # this crawl (not missing), and the rest of the shop is still recorded.
+    error: str | None = None
 
 
 def by_product(variants: Iterable[ListingItem]) -> Iterator[ProductItem]:
