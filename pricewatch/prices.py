@@ -328,3 +328,20 @@ def is_valid_currency(code: str) -> bool:
         and code.isalpha()
         and code.isupper()
     )
+
+
+# Sneakers cost more than this nowhere we watch; a bigger number is a parsing accident (a price
+# in cents read as units, a SKU read as a price). Validation drops such listings; a max price
+# above it would never mean anything.
+_PRICE_CAPS = {"JPY": Decimal(500_000), "KRW": Decimal(5_000_000)}
+_DEFAULT_PRICE_CAP = Decimal(5_000)
+
+
+def price_cap(currency: str) -> Decimal:
+    """The highest believable price of a pair of 2002R in this currency."""
+    return _PRICE_CAPS.get(currency, _DEFAULT_PRICE_CAP)
+
+
+def minor_unit(currency: str) -> Decimal:
+    """The smallest amount of the currency: Decimal("0.01") for USD, Decimal("1") for JPY."""
+    return Decimal(1).scaleb(-_exponent(currency))

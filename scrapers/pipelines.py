@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Self, TypeVar
 
 from scrapy import Spider, signals
@@ -30,7 +29,7 @@ from twisted.python.threadpool import ThreadPool
 
 from pricewatch.config import Config, ShopConfig
 from pricewatch.models import CrawlStatus, Listing, Stock
-from pricewatch.prices import PriceError, to_minor
+from pricewatch.prices import PriceError, price_cap, to_minor
 from pricewatch.sizes import SizeError, parse_size
 from pricewatch.store import ApplyResult, CrawlCounts, Store
 from scrapers.items import ListingItem, ProductItem
@@ -39,10 +38,6 @@ from scrapers.spiders.base import PlatformSpider
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Sneakers cost more than this nowhere we watch; a bigger number is a parsing accident
-# (a price in cents read as units, a SKU read as a price).
-MAX_PRICE = {"JPY": Decimal(500_000), "KRW": Decimal(5_000_000)}
-DEFAULT_MAX_PRICE = Decimal(5_000)
 # The size label of a listing that covers every size: a product page with one offer for the
 # whole colorway (JSON-LD without per-size offers). Its stock is the colorway's, never a size's.
 ALL_SIZES = "all sizes"
@@ -62,7 +57,7 @@ def validate(item: ListingItem, size_system: str = "us") -> Listing:
         raise InvalidListing("missing price")
     if item.price <= 0:
         raise InvalidListing(f"price {item.price} is not a price")
-    if item.price > MAX_PRICE.get(item.currency, DEFAULT_MAX_PRICE):
+    if item.price > price_cap(item.currency):
         raise InvalidListing(f"absurd price {item.price} {item.currency}")
     try:
         to_minor(item.price, item.currency)
