@@ -20,6 +20,7 @@ from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.python.failure import Failure
 
 from pricewatch.config import Config, ShopConfig, load_config
+from scrapers.items import ProductItem
 
 # Pages that answer 200 but are a wall, not data (Shopify throttle, Cloudflare, PerimeterX,
 # DataDome, Akamai/newbalance.com "Oops!", Shopify password page).
@@ -109,6 +110,16 @@ class PlatformSpider(scrapy.Spider):
         reason = block_reason(response)
         self.crawler.stats.set_value("pricewatch/blocked", reason)
         self.logger.warning("blocked: %s", reason)
+
+    def product_unreadable(self, item: ProductItem, exc: Exception | None = None) -> None:
+        """One product could not be parsed (`ProductItem.error`): counted, so the crawl's
+        record says how many, and logged on one line; the traceback is for DEBUG only, since a
+        shop with a malformed product would otherwise fill the log every crawl."""
+        self.crawler.stats.inc_value("pricewatch/products_failed")
+        product = item.product_id or "(no id)"
+        self.logger.warning("product unreadable: %s %s: %s", item.shop, product, item.error)
+        if exc is not None:
+            self.logger.debug("product %s of %s unreadable", product, item.shop, exc_info=exc)
 
     def incomplete(self, reason: str) -> None:
         """The crawl stopped early on purpose (a page limit): what was seen is not everything."""
