@@ -19,6 +19,7 @@ from lxml.html import HtmlElement, tostring
 from pricewatch.config import HtmlSelectors
 from pricewatch.prices import PriceError, parse_money, parse_price
 from pricewatch.styles import find_style_codes, identify_2002r
+from scrapers.parsing.failures import ProductFailure
 from scrapers.parsing.jsonld import Offer, PageData, availability, parse_document, product_offers
 
 if TYPE_CHECKING:
@@ -79,7 +80,8 @@ def extract_html(
         text = page.decode("utf-8", "replace") if isinstance(page, bytes) else page
     from bs4 import BeautifulSoup
 
-    micro, _ = product_offers(microdata_items(document, base_url), base_url)
+    failures: list[ProductFailure] = []
+    micro, _ = product_offers(microdata_items(document, base_url), base_url, failures)
     micro = [o for o in micro if o.price is not None]
     og = opengraph(document)
     soup = BeautifulSoup(text, "lxml")
@@ -92,6 +94,8 @@ def extract_html(
     )
     price, currency, problem = _page_price(micro, og, soup, selectors)
     if price is None and problem is None:
+        if failures:  # the page's product is there, in microdata nobody could read
+            return PageData(products=len(failures), source="html", failures=tuple(failures))
         return PageData(source="html")  # no price anywhere: not a product page (or a wall)
     stated_stock = micro[0].available if micro else None
     for key in ("product:availability", "og:availability"):

@@ -31,6 +31,7 @@ from lxml.html import HtmlElement
 
 from pricewatch.prices import PriceError, parse_price
 from pricewatch.styles import identify_2002r
+from scrapers.parsing.failures import ProductFailure, error_reason
 
 __all__ = [
     "Offer",
@@ -69,13 +70,15 @@ class Offer:
 
 @dataclass(frozen=True)
 class PageData:
-    """What a product page holds: its offers, how many products they belong to, and how many
-    JSON-LD blocks were unreadable."""
+    """What a product page holds: its offers, how many products they belong to, how many
+    JSON-LD blocks were unreadable, and the products that could not be read (their offers are
+    not among ``offers``)."""
 
     offers: tuple[Offer, ...] = ()
     products: int = 0
     broken_blocks: int = 0
     source: str = "json-ld"
+    failures: tuple[ProductFailure, ...] = ()
 
     @property
     def found(self) -> bool:
@@ -151,8 +154,9 @@ def extract_jsonld(page: str | bytes | HtmlElement, base_url: str) -> PageData:
     """Every offer of every product in the page's JSON-LD."""
     document = page if isinstance(page, HtmlElement) else parse_document(page)
     items, broken = jsonld_items(document)
-    offers, products = product_offers(items, base_url)
-    return PageData(tuple(offers), products, broken, "json-ld")
+    failures: list[ProductFailure] = []
+    offers, products = product_offers(items, base_url, failures)
+    return PageData(tuple(offers), products, broken, "json-ld", tuple(failures))
 
 
 # ---------------------------------------------------------------------------- values
@@ -215,9 +219,16 @@ class _Entry:
     sizes: list[str] = field(default_factory=list)  # one per offer, "" = not known
 
 
-def product_offers(items: Sequence[Any], base_url: str) -> tuple[list[Offer], int]:
+def product_offers(
+    items: Sequence[Any], base_url: str, failures: list[ProductFailure] | None = None
+) -> tuple[list[Offer], int]:
     """The offers of every product in JSON-LD items, and the number of products (colorways)
-    they belong to. Each offer is recognised as a 2002R (style code) or not on its own."""
+    they belong to. Each offer is recognised as a 2002R (style code) or not on its own.
+
+    A product that cannot be read gives no offers and, if ``failures`` is given, a
+    `ProductFailure` there; the other products of the page are read as usual. The steps
+    before the offers (finding products, their raw offers and sizes) only read values
+    through type checks, so they cannot raise on any JSON."""
     entries = list(_find_products(items))
     for entry in entries:
         entry.offers = _raw_offers(entry.node)
@@ -226,13 +237,52 @@ def product_offers(items: Sequence[Any], base_url: str) -> tuple[list[Offer], in
     offers: list[Offer] = []
     colorways: set[str] = set()
     for entry in entries:
-        entry_offers = [_offer(entry, raw, size, base_url) for raw, size in _sized(entry)]
+        # Who the product is, before anything that can fail: a failure is reported under the
+        # style code its variants are stored by.
+        style = _entry_style(entry)
+        failure = None
+        try:
+            entry_offers = [_offer(entry, raw, size, base_url) for raw, size in _sized(entry)]
+        # The one place a product's exception stops: one product node the parser cannot read
+        # (a shape nobody foresaw, a bug) costs that product, not the page or the shop.
+        except Exception as exc:  # noqa: BLE001
+            entry_offers, failure = [], ProductFailure(style, error_reason(exc), exc)
+        if not entry_offers and failure is None and style and _has_unreadable_offers(entry):
+            # A 2002R whose offers are there but none is an object: its sizes are unknown
+            # for this crawl, not gone (other models' pages are no concern of ours).
+            shape = type(_get(entry.node, "offers")).__name__
+            failure = ProductFailure(
+                style, f"malformed product: 'offers' is {shape} without a readable offer"
+            )
+        if failure is not None and failures is not None:
+            failures.append(failure)
         offers.extend(entry_offers)
         for offer in entry_offers:
             colorways.add(offer.style_code or offer.product_sku or offer.name or offer.url or "")
         if not entry_offers:
             colorways.add(_text(entry.node.get("name")) or str(id(entry.node)))
     return offers, len(colorways)
+
+
+def _entry_style(entry: _Entry) -> str:
+    """The product's 2002R style code from what the product node itself says (name, SKUs,
+    URL, brand), or "" when they do not name one. Reads only through type checks."""
+    product, group = entry.node, entry.group or {}
+    skus = [_offer_sku(offer, product) for offer in entry.offers]
+    skus += [_text(product.get(key)) for key in ("sku", "mpn", "productID")]
+    skus.append(_text(group.get("productGroupID")))
+    match = identify_2002r(
+        title=_text(product.get("name")) or _text(group.get("name")) or "",
+        handle=_text(product.get("url")) or _text(group.get("url")) or "",
+        skus=[sku for sku in skus if sku],
+        vendor=_brand(product.get("brand")) or _brand(group.get("brand")) or "",
+    )
+    return match.style_code if match else ""
+
+
+def _has_unreadable_offers(entry: _Entry) -> bool:
+    stated = _get(entry.node, "offers")
+    return stated not in (None, "", [], {}) and not entry.offers
 
 
 def _find_products(
@@ -268,10 +318,9 @@ def _raw_offers(product: dict[str, Any]) -> list[dict[str, Any]]:
     """The product's offers as Offer-like dicts; an AggregateOffer without a list of offers
     is one offer for every size, priced at its lowPrice (what the page shows as the price)."""
     offers: list[dict[str, Any]] = []
-    for offer in _as_list(_get(product, "offers")):
-        if not isinstance(offer, dict):
-            continue
-        nested = [o for o in _as_list(_get(offer, "offers")) if isinstance(o, dict)]
+    # Strings and numbers where an Offer belongs are no offer; a list of them is its objects.
+    for offer in _objects(_get(product, "offers")):
+        nested = _objects(_get(offer, "offers"))
         if "aggregateoffer" in _types(offer) and nested:
             # Inner offers inherit what the aggregate states once (currency, availability).
             shared = {k: v for k, v in offer.items() if k.lower() not in ("offers", "@type")}
@@ -334,7 +383,7 @@ def _sibling_key(entry: _Entry) -> Any:
         return ("group", id(entry.group))
     offer_url = entry.offers[0].get("url") if entry.offers else None
     url = offer_url if isinstance(offer_url, str) else _text(entry.node.get("url"))
-    return ("name", _text(entry.node.get("name")), urlsplit(url or "").path)
+    return ("name", _text(entry.node.get("name")), _path(url or ""))
 
 
 def _varies_by_size(members: list[_Entry]) -> bool:
@@ -417,7 +466,7 @@ def _offer(entry: _Entry, raw: dict[str, Any], size: str, base_url: str) -> Offe
     skus = [sku, _text(product.get("sku")), product_sku, _text(product.get("mpn"))]
     match = identify_2002r(
         title=name,
-        handle=urlsplit(url).path,
+        handle=_path(url),
         skus=[s for s in skus if s],
         vendor=brand or "",
     )
@@ -467,6 +516,18 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The objects of a value that should be an object or a list of them; lists inside the
+    list are opened (``[[{...}]]``), anything else (text, numbers, null) is left out."""
+    found: list[dict[str, Any]] = []
+    for item in _as_list(value):
+        if isinstance(item, dict):
+            found.append(item)
+        elif isinstance(item, list):
+            found.extend(i for i in item if isinstance(i, dict))
+    return found
+
+
 def _get(node: dict[str, Any], key: str) -> Any:
     """A property by name, whatever its case ("lowprice" for "lowPrice" on an SFCC page)."""
     if key in node:
@@ -505,7 +566,19 @@ def _brand(value: Any) -> str | None:
 
 def _url(value: Any, base_url: str) -> str | None:
     text = _text(value)
-    return urljoin(base_url, text) if text else None
+    if not text:
+        return None
+    try:
+        return urljoin(base_url, text)
+    except ValueError:  # "http://[oops" (a malformed host) is no URL: absent, like "url": {}
+        return None
+
+
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return url
 
 
 def _image(value: Any, base_url: str) -> str | None:

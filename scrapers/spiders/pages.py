@@ -36,8 +36,9 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from pricewatch.config import ShopConfig
-from pricewatch.styles import colorway_name
-from scrapers.items import ListingItem, by_product
+from pricewatch.styles import colorway_name, identify_2002r
+from scrapers.items import ListingItem, ProductItem, by_product
+from scrapers.parsing.failures import error_reason
 from scrapers.parsing.jsonld import Offer, PageData
 from scrapers.spiders.base import PlatformSpider, block_marker
 
@@ -183,7 +184,26 @@ class ProductPageSpider(PlatformSpider, SitemapSpider):
 
     def parse_product(self, response: Response) -> Iterator[Any]:
         self._in_flight -= 1
-        data = self.extract(response) if isinstance(response, TextResponse) else PageData()
+        # Who the page is about, before anything that can fail: its URL's style code, "" when
+        # the URL names none (the id a page that cannot be read at all is reported under).
+        page_product = page_style(response.url)
+        try:
+            data = self.extract(response) if isinstance(response, TextResponse) else PageData()
+            products = list(product_items(data, self.shop, response.url)) if data.found else []
+        # The one place a page's exception stops (a product's own stops in the parser, see
+        # scrapers.parsing.jsonld.product_offers): a page the parsers cannot read is that
+        # product's drop, and the queue goes on; an exception out of here would end the
+        # callback before next_products and leave the rest of the shop uncrawled.
+        except Exception as exc:  # noqa: BLE001
+            item = ProductItem(
+                shop=self.shop.name, product_id=page_product, error=error_reason(exc)
+            )
+            self.page_ok()  # the page came; its product is what failed
+            self.crawler.stats.inc_value("pricewatch/products_read")
+            self.product_unreadable(item, exc)
+            yield item
+            yield from self.next_products()
+            return
         if not data.found:
             self.blocked(response)  # a wall, or no product where a product was expected
         self.page_ok()
@@ -193,7 +213,11 @@ class ProductPageSpider(PlatformSpider, SitemapSpider):
         for offer in data.offers:
             if offer.problem:
                 self.logger.info("%s: %s", response.url, offer.problem)
-        yield from by_product(listing_items(data.offers, self.shop, response.url))
+        raised = {f.product_id: f.exception for f in data.failures}
+        for product in products:
+            if product.error is not None:
+                self.product_unreadable(product, raised.get(product.product_id))
+        yield from products
         yield from self.next_products()
 
     def product_failed(self, failure: Failure) -> list[scrapy.Request]:
@@ -217,6 +241,27 @@ class ProductPageSpider(PlatformSpider, SitemapSpider):
 
     def base_url(self, response: Response) -> str:
         return get_base_url(response) if isinstance(response, TextResponse) else response.url
+
+
+def page_style(url: str) -> str:
+    """The 2002R style code a product page's URL names, or "" (never raises)."""
+    match = identify_2002r(title="", handle=url)
+    return match.style_code if match else ""
+
+
+def product_items(data: PageData, shop: ShopConfig, page_url: str) -> Iterator[ProductItem]:
+    """One `ProductItem` per 2002R colorway of a page: its sizes, or, for a colorway the
+    parser could not read in full, its error and no sizes. A colorway is one product even
+    when the page gives it as several (a ProductGroup's per-size variants): if any part of
+    it is unreadable, its sizes are unknown for this crawl rather than partly missing."""
+    failed: dict[str, str] = {}
+    for failure in data.failures:
+        failed.setdefault(failure.product_id, failure.reason)
+    for product in by_product(listing_items(data.offers, shop, page_url)):
+        if product.product_id not in failed:
+            yield product
+    for product_id, reason in failed.items():
+        yield ProductItem(shop=shop.name, product_id=product_id, error=reason)
 
 
 def listing_items(

@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.response import get_base_url
 
@@ -26,6 +28,7 @@ from scrapers.parsing.jsonld import (
     extract_jsonld,
     parse_document,
     price_value,
+    product_offers,
 )
 from tests.support import FIXTURES, load_fixture
 
@@ -418,3 +421,90 @@ def test_parse_document_accepts_text_and_bytes() -> None:
     text = ld(product)
     for page in (text, text.encode(), parse_document(text)):
         assert extract_jsonld(page, NB_URL).offers[0].size_label == ""
+
+
+# ---------------------------------------------------------------------------- bad products
+
+
+def test_offers_of_the_wrong_type_are_absent_and_a_2002r_without_one_is_a_failure() -> None:
+    products = [
+        {"@type": "Product", "name": "2002R", "sku": "M2002RDA", "offers": 149.99},
+        {"@type": "Product", "name": "2002R", "sku": "M2002RDB", "offers": ["x", [1, None]]},
+        {
+            "@type": "Product",
+            "name": "990v6",
+            "brand": "New Balance",
+            "sku": "M990GL6",
+            "offers": "1",
+        },
+        {
+            "@type": "Product",
+            "name": "2002R",
+            "sku": "M2002RHO",
+            "offers": [[{**nb_offer("10"), "sku": "M2002RHO-10"}]],
+        },
+        {"@type": "Product", "name": "2002R", "sku": "M2002RXU", "offers": []},  # none listed
+    ]
+    data = extract_jsonld(ld({"@graph": products}), NB_URL)
+    assert [(o.style_code, o.price) for o in data.offers] == [("M2002RHO", Decimal("149.99"))]
+    assert [(f.product_id, f.reason, f.exception) for f in data.failures] == [
+        ("M2002RDA", "malformed product: 'offers' is float without a readable offer", None),
+        ("M2002RDB", "malformed product: 'offers' is list without a readable offer", None),
+    ]
+    assert data.found
+
+
+def test_a_malformed_url_is_absent_not_an_error() -> None:
+    offer = {**nb_offer("10"), "url": "http://[not-a-host/x"}
+    product = {"@type": "Product", "name": "2002R", "sku": "M2002RDA", "offers": offer,
+               "image": "http://[bad/img.jpg", "url": "https://[::1"}  # fmt: skip
+    data = extract_jsonld(ld(product), NB_URL)
+    assert data.failures == ()
+    [read] = data.offers
+    assert (read.url, read.image, read.style_code) == (NB_URL, None, "M2002RDA")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+OFFER_FIELDS = {
+    key: JSON_VALUES | st.sampled_from(values)
+    for key, values in {
+        "@type": ["Offer", "AggregateOffer"],
+        "price": ["149.99", "0", "-1"],
+        "lowPrice": ["99"],
+        "priceCurrency": ["USD"],
+        "availability": ["InStock", "https://schema.org/OutOfStock"],
+        "sku": ["M2002RDA-D-10", "M2002RDA-D-10.5"],
+        "size": ["10", "EU 42"],
+        "url": ["/pd/x.html", "http://[bad"],
+    }.items()
+}
+PRODUCT_FIELDS = {
+    "@type": st.sampled_from(["Product", "ProductGroup"]) | JSON_VALUES,
+    "name": st.sampled_from(["2002R Rain Cloud", "New Balance 2002R"]) | JSON_VALUES,
+    "sku": st.sampled_from(["M2002RDA", "M2002RDB-D"]) | JSON_VALUES,
+    "brand": st.just({"name": "New Balance"}) | JSON_VALUES,
+    "url": st.just("/pd/2002r/M2002RDA.html") | JSON_VALUES,
+    "image": JSON_VALUES,
+    "variesBy": st.just("size") | JSON_VALUES,
+    "offers": st.lists(st.fixed_dictionaries({}, optional=OFFER_FIELDS) | JSON_VALUES, max_size=3)
+    | st.fixed_dictionaries({}, optional=OFFER_FIELDS)
+    | JSON_VALUES,
+}
+PRODUCTS = st.fixed_dictionaries({}, optional=PRODUCT_FIELDS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(PRODUCTS | st.fixed_dictionaries({"@graph": st.lists(PRODUCTS)}), max_size=3))
+def test_any_json_ld_never_raises_and_needs_no_catch_all(items: list[Any]) -> None:
+    for group in items:
+        if group.get("@type") == "ProductGroup":
+            group["hasVariant"] = [dict(group, **{"@type": "Product"})]
+    failures: list[Any] = []
+    offers, _ = product_offers(items, NB_URL, failures)
+    assert all(isinstance(o, Offer) for o in offers)
+    # Wrong types are absent, not failures: nothing needed the product's catch-all.
+    assert [f.exception for f in failures] == [None] * len(failures)

@@ -3,6 +3,8 @@ listing pages, block pages, items per size, and the pipeline's "all sizes" listi
 
 from __future__ import annotations
 
+import json
+import logging
 import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
@@ -19,6 +21,7 @@ from pricewatch.config import Config, ShopConfig
 from pricewatch.models import Stock
 from pricewatch.replica import HtmlShop, JsonLdShop
 from pricewatch.replica.base import WALLS
+from scrapers.items import ProductItem
 from scrapers.parsing.jsonld import Offer
 from scrapers.pipelines import ALL_SIZES, validate
 from scrapers.spiders import SPIDERS
@@ -324,3 +327,169 @@ def test_all_sizes_keeps_unreadable_sizes_dropped() -> None:
     assert validate(item).size_label == ALL_SIZES
     with pytest.raises(Exception, match="unreadable size"):
         validate(next(listing_items([offer(size_label="0006000")], NB, SHOP_URL)))
+
+
+# ---------------------------------------------------------------------------- bad products
+
+
+def ld_page(url: str, *blocks: Any) -> HtmlResponse:
+    scripts = "".join(
+        f'<script type="application/ld+json">{json.dumps(b)}</script>' for b in blocks
+    )
+    return html(url, f"<html><head>{scripts}</head><body></body></html>")
+
+
+def colorway(code: str, offers: Any = None, name: str = "2002R") -> dict[str, Any]:
+    if offers is None:
+        offers = [
+            {"@type": "Offer", "sku": f"{code}-D-{s}", "price": "149.99", "availability": "InStock"}
+            for s in ("9", "10")
+        ]
+    return {"@type": "Product", "name": name, "sku": code, "offers": offers}
+
+
+def split(results: Any) -> tuple[list[ProductItem], list[ProductItem], list[Request]]:
+    """A callback's output as (products read, products that failed, requests)."""
+    results = list(results)
+    good = [r for r in results if isinstance(r, ProductItem) and r.error is None]
+    bad = [r for r in results if isinstance(r, ProductItem) and r.error is not None]
+    requests = [r for r in results if isinstance(r, Request)]
+    assert len(good) + len(bad) + len(requests) == len(results)
+    assert all(p.variants for p in good) and all(not p.variants for p in bad)
+    return good, bad, requests
+
+
+def queued_spider() -> tuple[ProductPageSpider, str]:
+    """A spider whose first product page is in flight and a second one queued."""
+    spider = make_spider()
+    spider.queue_product(f"{SHOP_URL}/pd/2002r/M2002RDA-D-07.html")
+    spider.queue_product(f"{SHOP_URL}/pd/2002r/M2002RDB-D-09.html")
+    [first] = spider.next_products()
+    return spider, first.url
+
+
+def test_one_unreadable_colorway_of_a_page_is_its_error_and_the_others_are_read(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from scrapers.parsing import jsonld
+
+    real_price_value = jsonld.price_value
+
+    def price_value(value: Any) -> Any:
+        if value == "13.13":
+            raise ZeroDivisionError("a bug the page found")
+        return real_price_value(value)
+
+    monkeypatch.setattr(jsonld, "price_value", price_value)
+    spider, url = queued_spider()
+    boom = colorway("M2002RXU", {"@type": "Offer", "sku": "M2002RXU-D-9", "price": "13.13"})
+    graph = {
+        "@graph": [
+            colorway("M2002RDA"),
+            colorway("M2002RDB", "149.99"),  # a string where an Offer belongs
+            colorway("M2002RHO", [[5, "x"], None]),
+            boom,
+            colorway("M2002RDF", [[colorway("M2002RDF")["offers"][0]]]),  # list in a list
+            colorway("M990GL6", "10", name="990v6"),  # not ours: no error for it
+        ]
+    }
+    with caplog.at_level(logging.DEBUG):
+        good, bad, requests = split(spider.parse_product(ld_page(url, graph)))
+    assert [(p.product_id, [v.size_label for v in p.variants]) for p in good] == [
+        ("M2002RDA", ["9", "10"]),
+        ("M2002RDF", [""]),
+    ]
+    assert [(p.shop, p.product_id, p.error) for p in bad] == [
+        ("NB", "M2002RDB", "malformed product: 'offers' is str without a readable offer"),
+        ("NB", "M2002RHO", "malformed product: 'offers' is list without a readable offer"),
+        ("NB", "M2002RXU", "ZeroDivisionError: a bug the page found"),
+    ]
+    assert [r.url for r in requests] == [f"{SHOP_URL}/pd/2002r/M2002RDB-D-09.html"]
+    assert stats(spider)["pricewatch/products_failed"] == 3
+    assert stats(spider)["pricewatch/pages_ok"] == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings[2] == "product unreadable: NB M2002RXU: ZeroDivisionError: a bug the page found"
+    assert not any(r.exc_info for r in caplog.records if r.levelno > logging.DEBUG)
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == [
+        "product M2002RXU of NB unreadable"
+    ]
+
+
+def test_a_colorway_with_one_unreadable_size_is_unknown_not_partly_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scrapers.parsing import jsonld
+
+    real_price_value = jsonld.price_value
+
+    def price_value(value: Any) -> Any:
+        if value == "13.13":
+            raise ZeroDivisionError("boom")
+        return real_price_value(value)
+
+    monkeypatch.setattr(jsonld, "price_value", price_value)
+    variants = [
+        {"@type": "Product", "sku": f"M2002RDB-D-{size}", "offers": {"price": price}}
+        for size, price in (("9", "150.00"), ("9.5", "13.13"), ("10", "150.00"))
+    ]
+    group = {
+        "@type": "ProductGroup",
+        "name": "2002R - Phantom",
+        "productGroupID": "M2002RDB",
+        "variesBy": "https://schema.org/size",
+        "hasVariant": variants,
+    }
+    spider, url = queued_spider()
+    good, bad, _ = split(spider.parse_product(ld_page(url, group)))
+    assert good == [] and [(p.product_id, p.error) for p in bad] == [
+        ("M2002RDB", "ZeroDivisionError: boom")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "product_id"),
+    [("/pd/2002r/M2002RDA-D-07.html", "M2002RDA"), ("/pd/2002r/rain-cloud.html", "")],
+)
+def test_a_page_the_parser_cannot_read_is_that_products_error_and_the_queue_goes_on(
+    monkeypatch: pytest.MonkeyPatch, path: str, product_id: str
+) -> None:
+    spider = make_spider()
+    spider.queue_product(f"{SHOP_URL}{path}")
+    spider.queue_product(f"{SHOP_URL}/pd/2002r/M2002RDB-D-09.html")
+    [first] = spider.next_products()
+
+    def extract(response: Response) -> Any:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(spider, "extract", extract)
+    good, bad, requests = split(spider.parse_product(ld_page(first.url, colorway("M2002RDA"))))
+    assert good == []
+    assert [(p.product_id, p.error) for p in bad] == [
+        (product_id, "RecursionError: maximum recursion depth exceeded")
+    ]
+    assert [r.url for r in requests] == [f"{SHOP_URL}/pd/2002r/M2002RDB-D-09.html"]
+    assert stats(spider)["pricewatch/products_failed"] == 1
+    assert "pricewatch/blocked" not in stats(spider)
+
+
+def test_a_wall_still_blocks_and_is_no_product_error() -> None:
+    spider, url = queued_spider()
+    with pytest.raises(CloseSpider):
+        list(spider.parse_product(html(url, WALLS["block-akamai"])))
+    assert "pricewatch/products_failed" not in stats(spider)
+
+
+def test_html_page_whose_microdata_cannot_be_read_is_an_error_not_a_wall() -> None:
+    body = (
+        '<div itemscope itemtype="https://schema.org/Product">'
+        '<meta itemprop="name" content="New Balance 2002R"><meta itemprop="sku" content="M2002RDA">'
+        '<span itemprop="offers">sold out</span></div>'
+    )
+    with HtmlShop() as shop:
+        spider = make_spider(html_shop_config("Store", shop))
+    url = f"{shop.url}/p/new-balance-2002r-rain-cloud-m2002rda"
+    good, bad, _ = split(spider.parse_product(html(url, body)))
+    assert good == [] and [(p.product_id, p.error) for p in bad] == [
+        ("M2002RDA", "malformed product: 'offers' is str without a readable offer")
+    ]
+    assert "pricewatch/blocked" not in stats(spider)
