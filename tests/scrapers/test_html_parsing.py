@@ -113,3 +113,19 @@ def test_opengraph_reads_product_namespace() -> None:
         "product:price:currency": "EUR",
         "og:title": "2002R",
     }
+
+
+def test_unreadable_microdata_and_no_other_price_is_a_failed_product_not_a_wall() -> None:
+    broken = (
+        '<div itemscope itemtype="https://schema.org/Product">'
+        '<meta itemprop="name" content="2002R"><meta itemprop="sku" content="M2002RDA">'
+        '<span itemprop="offers">ask in store</span></div>'
+    )
+    data = extract_html(page(body=TITLE + broken), URL, HTML_SHOP_SELECTORS)
+    assert data.found and data.offers == ()
+    assert [(f.product_id, f.reason) for f in data.failures] == [
+        ("M2002RDA", "malformed product: 'offers' is str without a readable offer")
+    ]
+    # Another source of the price reads the product as usual.
+    data = extract_html(page(OG_PRICE, TITLE + broken), URL, HTML_SHOP_SELECTORS)
+    assert data.offers[0].price == Decimal("139.95")
