@@ -5,7 +5,7 @@
 
 Run from the repository root (it starts the test suite's local Bot API server). Prints:
 1. events detected per second on N variants: `pricewatch.changes.diff` alone on before/after
-   maps with 1% of the variants changed, and the whole `Store.finish_crawl` path (state,
+   maps with 1% of the variants changed, and the whole `record_listings` path (state,
    history, events, outbox) for the same crawl;
 2. subscriptions matched per second: one event against S subscriptions through
    `SubscriptionIndex` + `wants` (a popular style and a rare one), and the full queue path (a
@@ -42,9 +42,11 @@ from telegram import Bot
 from bot.delivery import deliver_once, delivery_request
 from bot.ratelimit import RateLimiter
 from pricewatch.changes import DEFAULT_KINDS, Event, EventKind, VariantView, diff
-from pricewatch.models import CrawlStatus, Listing, Stock, VariantState, utc_now
+from pricewatch.config import AlertsConfig, Config
+from pricewatch.models import Listing, Stock, VariantState, utc_now
 from pricewatch.outbox import outbox_length
-from pricewatch.store import CrawlCounts, Store
+from pricewatch.recording import record_listings
+from pricewatch.store import Store
 from pricewatch.subscriptions import (
     Subscription,
     SubscriptionIndex,
@@ -55,6 +57,8 @@ from tests.bot.botapi import BotApiServer
 
 SIZES = ["7", "7.5", "8", "8.5", "9", "9.5", "10", "10.5", "11", "11.5", "12", "13"]
 STYLES = 200  # colorways in the synthetic catalog
+
+NO_FLAP = Config(shops=(), alerts=AlertsConfig(flap_window=0))
 
 
 def style_of(i: int) -> str:
@@ -115,7 +119,7 @@ def timed(action: Callable[[], object], repeat: int) -> tuple[float, object]:
 def crawl(store: Store, items: list[Listing]) -> float:
     crawl_id = store.start_crawl("Bench", "shopify", "https://bench.example", "USD")
     start = time.perf_counter()
-    store.finish_crawl(crawl_id, CrawlStatus.OK, CrawlCounts(), None, items, flap_window=0)
+    record_listings(store, crawl_id, items, config=NO_FLAP)
     return time.perf_counter() - start
 
 
@@ -185,7 +189,7 @@ def bench_detection(tmp: Path, n: int, repeat: int) -> None:
             found = store.db.execute("SELECT count(*) FROM events").fetchone()[0]
     seconds = statistics.median(runs)
     print(
-        f"   Store.finish_crawl path: {n / seconds:>12,.0f} variants/s  "
+        f"   record_listings path: {n / seconds:>12,.0f} variants/s  "
         f"{found / seconds:>10,.0f} events/s  ({found} events, {seconds * 1000:.1f} ms, "
         "state + history + events + outbox in one transaction)"
     )
@@ -234,7 +238,7 @@ def bench_matching(tmp: Path, n: int, count: int, repeat: int) -> None:
         loading, read = timed(lambda: active_subscriptions(store, codes), 1)
         loading_all, _ = timed(lambda: active_subscriptions(store), 1)
     print(
-        f"   full queue path (finish_crawl of {n:,} variants, 0.1% changed, {count:,} "
+        f"   full queue path (record_listings of {n:,} variants, 0.1% changed, {count:,} "
         f"subscriptions in SQLite): {seconds * 1000:.0f} ms for {events} events -> "
         f"{queued:,} outbox rows = {events / seconds:,.0f} events/s, "
         f"{queued / seconds:,.0f} outbox rows/s"

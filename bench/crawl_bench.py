@@ -17,7 +17,7 @@ colorways in every shop) in --sizes sizes, and prints side by side:
    json.loads + `scrapers.spiders.shopify.parse_products` and checked with
    `scrapers.pipelines.validate` (fetch and parse timed apart; CPU is this thread's own, so the
    replica servers' threads in this process do not count);
-3. the store: the floor's listings written with `Store.finish_crawl`, shop after shop, into one
+3. the store: the floor's listings written with `record_listings`, shop after shop, into one
    fresh database (first crawls, as the engine's were): one shop's cost and all of them, so the
    database's share is visible;
 
@@ -44,10 +44,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ingest_bench import SIZES
 from pricewatch.config import Config, CrawlConfig, ShopConfig
 from pricewatch.crawl import run_crawl
-from pricewatch.models import CrawlStatus, Listing
+from pricewatch.models import Listing
+from pricewatch.recording import record_listings
 from pricewatch.replica import ReplicaShop, make_product
-from pricewatch.store import CrawlCounts, Store
-from scrapers.pipelines import InvalidListing, validate
+from pricewatch.store import Store
+from pricewatch.validation import InvalidListing, validate
 from scrapers.spiders.shopify import PAGE_LIMIT, parse_products
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -172,14 +173,14 @@ def parse_all(
 def store_all(
     path: Path, shop_configs: tuple[ShopConfig, ...], parsed: list[list[Listing]]
 ) -> tuple[float, float, float, float]:
-    """Every shop's first crawl written through Store.finish_crawl into one fresh database, one
+    """Every shop's first crawl written through record_listings into one fresh database, one
     after another (as the engine's pipelines do): wall and CPU of the first shop, and of all."""
     times: list[tuple[float, float]] = []
     with Store(path) as store:
         for shop, listings in zip(shop_configs, parsed, strict=True):
             start, cpu_start = time.perf_counter(), time.thread_time()
             crawl_id = store.start_crawl(shop.name, shop.platform, shop.url, shop.currency)
-            store.finish_crawl(crawl_id, CrawlStatus.OK, CrawlCounts(), None, listings)
+            record_listings(store, crawl_id, listings)
             times.append((time.perf_counter() - start, time.thread_time() - cpu_start))
     first_wall, first_cpu = times[0]
     return first_wall, first_cpu, sum(t[0] for t in times), sum(t[1] for t in times)
@@ -277,7 +278,7 @@ def main() -> None:
     one = len(parsed[0])
     stored_cpu, stored_wall = floor_cpu + store_cpu, floor_wall + store_wall
     print(
-        "\n3. store: the floor's listings through Store.finish_crawl, shop after shop, into one"
+        "\n3. store: the floor's listings through record_listings, shop after shop, into one"
         " fresh database (first crawls)"
     )
     print(

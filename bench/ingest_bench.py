@@ -3,7 +3,7 @@
     python bench/ingest_bench.py [--variants 10000] [--crawls 100] [--growth-variants 1000]
 
 Prints:
-1. variants stored per second through the real path (validation -> Store.finish_crawl with
+1. variants stored per second through the real path (validation -> record_listings with
    change detection, history and events), next to a bare sqlite-utils bulk insert of the same
    rows in one transaction, as a ratio;
 2. one commit per row vs one transaction, for the same rows (why writes are batched);
@@ -29,11 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pricewatch.config import Config, CrawlConfig, ShopConfig
 from pricewatch.crawl import run_crawl
-from pricewatch.models import CrawlStatus, Listing
+from pricewatch.items import ListingItem
+from pricewatch.models import Listing
+from pricewatch.recording import record_listings
 from pricewatch.replica import ReplicaShop, make_product
-from pricewatch.store import CrawlCounts, Store
-from scrapers.items import ListingItem
-from scrapers.pipelines import validate
+from pricewatch.store import Store
+from pricewatch.validation import validate
 
 SIZES = ["7", "7.5", "8", "8.5", "9", "9.5", "10", "10.5", "11", "12"]
 
@@ -65,7 +66,7 @@ def crawl(store: Store, listing_items: list[ListingItem]) -> float:
     start = time.perf_counter()
     listings: list[Listing] = [validate(item) for item in listing_items]
     crawl_id = store.start_crawl("Bench", "shopify", "https://bench.example", "USD")
-    store.finish_crawl(crawl_id, CrawlStatus.OK, CrawlCounts(), None, listings)
+    record_listings(store, crawl_id, listings)
     return time.perf_counter() - start
 
 

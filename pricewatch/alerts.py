@@ -5,9 +5,11 @@ For each event of a successful crawl: store it once, find the subscriptions that
 outbox row per (event, chat). Being in the crawl's transaction is what makes delivery safe: a
 crash either keeps the crawl, its events and their outbox rows, or none of them.
 
-Flapping stock does not nag: a sold-out alert waits ``flap_window`` seconds before it may be
-sent, and a restock that comes while it waits cancels both (the subscriber never needed to
-know). A newer price alert for the same variant replaces one still waiting in the outbox.
+Flapping stock neither nags nor hides a restock: a sold-out alert waits ``[alerts]
+flap_window`` seconds before it may be sent, and a restock that comes while it waits cancels
+that sold-out alert only. The restock itself always goes out (saying how long the size was
+gone, and the price against the last one told), at most once per variant per chat per
+``restock_cooldown``. A newer price alert for the same variant replaces one still waiting.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING
 import sqlite_utils
 
 from pricewatch.changes import Event, EventKind
+from pricewatch.config import AlertsConfig
 from pricewatch.models import Stock, utc_now
 from pricewatch.prices import from_minor, to_minor
 from pricewatch.subscriptions import (
@@ -57,7 +60,7 @@ def queue_alerts(
     shop_id: int,
     shop: str,
     events: Sequence[tuple[int, Event]],
-    flap_window: float,
+    settings: AlertsConfig,
 ) -> AlertCounts:
     """Store events (with their variant ids) and queue what subscribers should hear."""
     if not events:
@@ -71,7 +74,7 @@ def queue_alerts(
         cursor = db.execute(
             "INSERT OR IGNORE INTO events (crawl_id, shop_id, variant_id, kind, style_code, "
             "size_us, size_label, old_price_minor, new_price_minor, currency, old_stock, "
-            "new_stock, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "new_stock, created, since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 crawl_id,
                 shop_id,
@@ -86,6 +89,7 @@ def queue_alerts(
                 event.old.stock if event.old else None,
                 event.new.stock if event.new else None,
                 now,
+                event.since,
             ],
         )
         if cursor.rowcount:  # detection run twice on one crawl adds nothing
@@ -97,17 +101,20 @@ def queue_alerts(
         active_subscriptions(store, {event.style_code for _, _, event in event_ids})
     )
     told = _told(db, [variant_id for _, variant_id, _ in event_ids])
-    queued = cancelled = 0
-    deferred_until = utc_now(flap_window)
+    cooling = _restocks_sent_since(
+        db,
+        [vid for _, vid, event in event_ids if event.kind == EventKind.RESTOCK],
+        utc_now(-settings.restock_cooldown),
+    )
+    cancelled = 0
+    deferred_until = utc_now(settings.flap_window)
     # Written in bulk at the end (same transaction): one event can reach thousands of chats.
     remembered: dict[tuple[int, int], Told] = {}
-    outbox_rows: list[tuple[int, int, str, str]] = []
+    outbox_rows: list[tuple[int, int, str, str, int | None]] = []
     for event_id, variant_id, event in event_ids:
-        chats: set[int] = set()
-        flapped = event.kind == EventKind.RESTOCK and _sold_out_recently(
-            db, variant_id, crawl_id, flap_window
-        )
-        if flapped:  # back before the sell-out alert went: that alert is moot for everyone
+        chats: dict[int, int | None] = {}  # chat -> the price it was last told (restocks)
+        if event.kind == EventKind.RESTOCK:
+            # Back: a sold-out alert still held back by the flap window is moot for everyone.
             cancelled += db.execute(
                 "UPDATE outbox SET status = 'skipped', error = 'flapped' WHERE status = "
                 "'pending' AND event_id IN (SELECT id FROM events WHERE variant_id = ? "
@@ -118,13 +125,24 @@ def queue_alerts(
             key = (subscription.id, variant_id)
             if not matches(subscription, event, shop) or event.new is None:
                 continue
-            news = is_news(subscription, event, told.get(key), flapped=flapped)
+            known = told.get(key)
+            news = is_news(
+                subscription,
+                event,
+                known,
+                restock_cooling_down=(subscription.chat_id, variant_id) in cooling,
+            )
             if news:
-                chats.add(subscription.chat_id)
+                told_price = (
+                    _minor(known.price, event.new.currency)
+                    if known and known.price is not None and known.currency == event.new.currency
+                    else None
+                )
+                chats.setdefault(subscription.chat_id, told_price)
                 told[key] = Told(event.new.price, event.new.currency, event.new.stock)
             elif event.kind in STOCK_KINDS:
-                # not told, but a stock change of something watched: the next restock is news
-                known = told.get(key)
+                # not told, but a stock change of something watched: remembered for the
+                # sell-out rule (a subscriber who knows it is sold out is not told again)
                 told[key] = Told(
                     known.price if known else None,
                     known.currency if known else None,
@@ -135,13 +153,15 @@ def queue_alerts(
             remembered[key] = told[key]
         if not chats:
             continue
-        moot, marked = _cancel_waiting(db, chats, variant_id, event.kind)
+        if event.kind == EventKind.RESTOCK:
+            cooling.update((chat_id, variant_id) for chat_id in chats)
+        moot, marked = _cancel_waiting(db, set(chats), variant_id, event.kind)
         cancelled += marked
         not_before = deferred_until if event.kind in DEFERRED_KINDS else now
         for chat_id in sorted(chats):
-            if chat_id in moot and event.kind in STOCK_KINDS:
-                continue  # it flapped back before anyone was told: nothing to say
-            outbox_rows.append((chat_id, event_id, now, not_before))
+            if chat_id in moot and event.kind in DEFERRED_KINDS:
+                continue  # sold out again before the restock went out: nothing to say
+            outbox_rows.append((chat_id, event_id, now, not_before, chats[chat_id]))
     db.conn.executemany(
         "INSERT INTO told (subscription_id, variant_id, price_minor, currency, stock, updated) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(subscription_id, variant_id) DO UPDATE SET "
@@ -151,10 +171,27 @@ def queue_alerts(
     )
     queued = db.conn.executemany(
         "INSERT OR IGNORE INTO outbox (chat_id, event_id, created, not_before, status, "
-        "attempts) VALUES (?, ?, ?, ?, 'pending', 0)",
+        "attempts, told_price_minor) VALUES (?, ?, ?, ?, 'pending', 0, ?)",
         outbox_rows,
     ).rowcount
     return AlertCounts(events=len(event_ids), queued=queued, cancelled=cancelled)
+
+
+def _restocks_sent_since(
+    db: sqlite_utils.Database, variant_ids: list[int], since: str
+) -> set[tuple[int, int]]:
+    """(chat, variant) pairs that were sent, or are about to be sent, a restock since then."""
+    if not variant_ids:
+        return set()
+    return {
+        (int(chat_id), int(variant_id))
+        for chat_id, variant_id in db.execute(
+            "SELECT o.chat_id, e.variant_id FROM events e JOIN outbox o ON o.event_id = e.id "
+            "WHERE e.variant_id IN (SELECT value FROM json_each(?)) AND e.kind = 'restock' "
+            "AND o.created > ? AND o.status IN ('pending', 'sent')",
+            [json.dumps(sorted(set(variant_ids))), since],
+        )
+    }
 
 
 def _told_row(told: Told) -> tuple[int | None, str | None, Stock | None]:
@@ -162,20 +199,6 @@ def _told_row(told: Told) -> tuple[int | None, str | None, Stock | None]:
         to_minor(told.price, told.currency) if told.price is not None and told.currency else None
     )
     return price, told.currency, told.stock
-
-
-def _sold_out_recently(
-    db: sqlite_utils.Database, variant_id: int, crawl_id: int, flap_window: float
-) -> bool:
-    """Did this variant sell out less than `flap_window` seconds ago (before this crawl)?"""
-    if flap_window <= 0:
-        return False
-    last = db.execute(
-        "SELECT max(created) FROM events WHERE variant_id = ? AND crawl_id != ? "
-        "AND kind IN ('sold_out', 'delisted')",
-        [variant_id, crawl_id],
-    ).fetchone()[0]
-    return last is not None and last > utc_now(-flap_window)
 
 
 def _cancel_waiting(

@@ -25,9 +25,8 @@ read from the same ``crawls`` table, so the scheduler and ``pricewatch crawl`` n
      time limit (or on `cancel`) the job is stopped with cancel.json and recorded as failed.
   4. **Ingest.** The job's JSON-lines items feed (Scrapyd's ``items_dir``, served at the job's
      ``items_url``) and its outcome sidecar (close reason and the ``pricewatch/*`` stats) are
-     downloaded; every raw `ListingItem` is validated with the same rules as a local crawl, the
-     status comes from `scrapers.pipelines.crawl_outcome`, and `Store.finish_crawl` writes state,
-     history, events and outbox exactly as for a local crawl.
+     downloaded (`pricewatch.scrapyd_feed`), and `pricewatch.recording.record_crawl` validates,
+     stores, diffs and queues alerts exactly as for a local crawl.
 
   Anything wrong with a server (unreachable, refusing, losing the job) fails that shop's crawl
   with the reason; the other shops go on.
@@ -58,8 +57,16 @@ from urllib.parse import urlencode, urljoin
 
 from pricewatch import __version__
 from pricewatch.config import Config, ShopConfig, TelegramConfig
-from pricewatch.crawl import CrawlError, CrawlReport, run_crawl, scrapy_settings
-from pricewatch.models import CrawlStatus, Listing
+from pricewatch.crawl import (
+    SCRAPY_SETTINGS_MODULE,
+    CrawlError,
+    CrawlReport,
+    run_crawl,
+    scrapy_settings,
+)
+from pricewatch.models import CrawlStatus
+from pricewatch.recording import record_crawl
+from pricewatch.scrapyd_feed import OUTCOME_SUFFIX, FeedError, parse_outcome, parse_products
 from pricewatch.store import CrawlCounts, Store
 
 logger = logging.getLogger(__name__)
@@ -67,7 +74,7 @@ logger = logging.getLogger(__name__)
 # The packages a worker needs; their dependencies (Scrapy, sqlite-utils, ...) must be installed
 # on the worker (`pip install 'pricewatch-2002r[scrapyd]'`).
 EGG_PACKAGES = ("pricewatch", "scrapers")
-SETTINGS_MODULE = "scrapers.settings"
+SETTINGS_MODULE = SCRAPY_SETTINGS_MODULE
 SIDECAR_EXTENSION = "scrapers.scrapyd_support.OutcomeSidecar"
 # Fixed timestamps: the same files always make the same egg.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -422,8 +429,6 @@ class ScrapydBackend:
         problems: dict[str, str],
     ) -> None:
         """Start the shop's job on the next server in turn, or on the one after if it fails."""
-        from scrapers.spiders import SPIDERS
-
         with self._lock:
             start = self._next
             self._next += 1
@@ -432,7 +437,7 @@ class ScrapydBackend:
         job_id = f"{slug}-{uuid.uuid4().hex[:12]}"
         fields = [
             ("project", self.project),
-            ("spider", SPIDERS[job.shop.platform].name),
+            ("spider", job.shop.platform),  # one spider per platform, named after it
             ("_version", self.egg.version),
             ("jobid", job_id),
             ("shop", job.shop.name),
@@ -538,9 +543,6 @@ class ScrapydBackend:
 
     def _ingest(self, store: Store, config: Config, job: _Job, finished: dict[str, Any]) -> None:
         """Download a finished job's items and outcome, and record the crawl as if local."""
-        from scrapers.pipelines import InvalidListing, crawl_outcome, validate_item
-        from scrapers.scrapyd_support import OUTCOME_SUFFIX, FeedError, parse_items, parse_outcome
-
         server = job.server
         assert server is not None
         log = f" (log: {server.absolute(finished['log_url'])})" if finished.get("log_url") else ""
@@ -566,44 +568,21 @@ class ScrapydBackend:
                 raise FeedError(
                     f"its items feed is gone from {items_url} (raise jobs_to_keep in scrapyd.conf)"
                 )
-            items = parse_items(feed or b"")
+            products = parse_products(feed or b"")
         except (ScrapydError, FeedError) as exc:
             self._fail(store, job, f"cannot read job {job.job_id}: {exc}{log}")
             return
-        listings: list[Listing] = []
-        spider_dropped = int(outcome.stats.get("pricewatch/dropped", 0))  # dropped in the spider
-        dropped = spider_dropped
-        for item in items:
-            try:
-                listings.append(validate_item(item, job.shop))
-            except InvalidListing as exc:
-                dropped += 1
-                logger.info("%s: dropped: %s", job.shop.name, exc)
-        stats = {**outcome.stats, "pricewatch/dropped": dropped}
-        status, error = crawl_outcome(stats, outcome.reason, len(listings))
-        counts = CrawlCounts(
-            pages=int(stats.get("pricewatch/pages_ok", 0)),
-            items=len(items) + spider_dropped,
-            dropped=dropped,
-            variants=len(listings),
-        )
-        result = store.finish_crawl(
-            job.crawl_id,
-            status,
-            counts,
-            error,
-            listings,
-            missing_after=config.crawl.missing_after,
-            flap_window=config.alerts.flap_window,
+        recorded = record_crawl(
+            store, job.crawl_id, job.shop, products, outcome.stats, outcome.reason, config
         )
         logger.info(
             "%s: crawl %s on %s, %d listings, %d changes%s",
             job.shop.name,
-            status,
+            recorded.status,
             server.url,
-            len(listings),
-            len(result.changes),
-            f" ({error})" if error else "",
+            recorded.counts.variants,
+            len(recorded.changes),
+            f" ({recorded.error})" if recorded.error else "",
         )
 
 

@@ -25,6 +25,8 @@ from pricewatch.config import Config, ShopConfig
 from pricewatch.models import CrawlStatus
 from pricewatch.store import Store, utc_now
 
+SCRAPY_SETTINGS_MODULE = "scrapers.settings"
+
 logger = logging.getLogger(__name__)
 
 
@@ -78,15 +80,14 @@ def crawl_here(
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
-    from scrapers import settings as scrapy_defaults
-    from scrapers.spiders import SPIDERS
-
     settings = Settings()
-    settings.setmodule(scrapy_defaults, priority="project")
+    # The Scrapy project by name, as `scrapy crawl` and Scrapyd load it: the core imports
+    # nothing from it, and its SPIDER_MODULES name one spider per platform, called after it.
+    settings.setmodule(SCRAPY_SETTINGS_MODULE, priority="project")
     settings.update(scrapy_settings(config, log_level=log_level), priority="cmdline")
     process = CrawlerProcess(settings)
     for shop in shops:
-        process.crawl(SPIDERS[shop.platform], shop=shop.name)
+        process.crawl(shop.platform, shop=shop.name)
     process.start()
 
 

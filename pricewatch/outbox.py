@@ -42,12 +42,15 @@ class Alert:
     created: str
     attempts: int
     still_true: bool  # the variant is still in the state the alert announces
+    since: str | None = None  # a restock: when the size was first seen sold out
+    told_price: Decimal | None = None  # a restock: the price this chat was last told
 
 
 _DUE = """
 SELECT o.id, o.chat_id, coalesce(c.type, 'private'), e.kind, e.style_code, cw.name, s.name,
        e.size_us, e.size_label, e.old_price_minor, e.new_price_minor, e.currency, e.old_stock,
-       e.new_stock, p.url, v.shop_variant_id, e.created, o.attempts, v.stock
+       e.new_stock, p.url, v.shop_variant_id, e.created, o.attempts, v.stock, v.misses,
+       e.since, o.told_price_minor
 FROM outbox o
 JOIN events e ON e.id = o.event_id
 JOIN variants v ON v.id = e.variant_id
@@ -82,11 +85,17 @@ def _alert(row: Sequence[Any]) -> Alert:
         created,
         attempts,
         stock_now,
+        misses,
+        since,
+        told_minor,
     ) = row
     kind = EventKind(kind)
-    still_true = kind not in (EventKind.RESTOCK, EventKind.SOLD_OUT, EventKind.DELISTED) or (
-        stock_now == new_stock
-    )
+    if kind == EventKind.DELISTED:
+        still_true = bool(misses)  # still absent from the shop's feed
+    elif kind in (EventKind.RESTOCK, EventKind.SOLD_OUT):
+        still_true = stock_now == new_stock
+    else:
+        still_true = True
     return Alert(
         outbox_id=int(oid),
         chat_id=int(chat_id),
@@ -106,6 +115,8 @@ def _alert(row: Sequence[Any]) -> Alert:
         created=str(created),
         attempts=int(attempts or 0),
         still_true=still_true,
+        since=since,
+        told_price=from_minor(told_minor, currency) if told_minor is not None else None,
     )
 
 

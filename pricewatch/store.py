@@ -18,7 +18,7 @@ import functools
 import gc
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,8 +27,7 @@ from typing import Any, NamedTuple
 
 import sqlite_utils
 
-from pricewatch.alerts import AlertCounts, queue_alerts
-from pricewatch.changes import Event, VariantView, diff
+from pricewatch.changes import VariantView, is_outlier
 from pricewatch.models import CrawlStatus, Listing, Stock, VariantState, utc_now
 from pricewatch.prices import from_minor, to_minor
 
@@ -50,6 +49,11 @@ class CrawlCounts:
     changes: int = 0  # history rows written
     new_variants: int = 0
     missing: int = 0  # known variants absent from this crawl
+    failed_products: int = 0  # products the spider could not parse
+    conflicts: int = 0  # variants listed twice with different price or stock
+    held: int = 0  # outlier prices held for confirmation by the next crawl
+    reverted: int = 0  # held prices the next crawl did not confirm (glitches)
+    unknown: int = 0  # known variants left untouched: listed, but not trusted this crawl
 
 
 class VariantChange(NamedTuple):
@@ -63,14 +67,25 @@ class VariantChange(NamedTuple):
 
 
 @dataclass
-class ApplyResult:
+class Applied:
+    """What `Store.apply_listings` wrote, and the views change detection compares."""
+
     products: int = 0
     variants: int = 0
     new_variants: int = 0
     missing: int = 0
+    conflicts: int = 0
+    held: int = 0
+    reverted: int = 0
+    unknown: int = 0
     changes: list[VariantChange] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    alerts: AlertCounts = field(default_factory=AlertCounts)
+    # Only variants that can make an event: changed, new, or missing (see `diff`).
+    before: dict[str, VariantView] = field(default_factory=dict)
+    after: dict[str, VariantView] = field(default_factory=dict)
+    styles_before: set[str] | None = None  # None: the shop's first crawl (a baseline)
+    variant_ids: dict[str, int] = field(default_factory=dict)  # shop variant id -> row id
+    # Restocked variants: when their sold-out state was first seen ("back after 4 min").
+    sold_out_since: dict[str, str] = field(default_factory=dict)
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -396,92 +411,121 @@ class Store:
         status: CrawlStatus,
         counts: CrawlCounts,
         error: str | None = None,
-        listings: Sequence[Listing] = (),
-        *,
-        missing_after: int = 3,
-        flap_window: float = 1800.0,
-    ) -> ApplyResult:
-        """Close a crawl. Only an ``ok`` crawl changes what is known about the shop and may
-        produce events: any other status records the attempt and leaves every variant's last
-        known state untouched. Events and their outbox rows are written in the same
-        transaction as the state they come from."""
-        result = ApplyResult()
+    ) -> None:
+        """Close a crawl that is not ``ok``: it records the attempt and leaves every variant's
+        last known state untouched. An ``ok`` crawl is recorded by `pricewatch.recording`,
+        which stores, detects and queues alerts in one transaction."""
+        if status == CrawlStatus.OK:
+            raise StoreError("an ok crawl is recorded by pricewatch.recording, with its listings")
         with self.write():
-            running = self.db.execute(
-                "SELECT status FROM crawls WHERE id = ?", [crawl_id]
-            ).fetchone()
-            if running is None or running[0] != CrawlStatus.RUNNING:
-                raise StoreError(f"crawl {crawl_id} is not running: it was finished already")
-            if status == CrawlStatus.OK:
-                with _gc_paused():
-                    result = self._apply_listings(crawl_id, listings, missing_after, flap_window)
-                counts = CrawlCounts(
-                    pages=counts.pages,
-                    items=counts.items,
-                    dropped=counts.dropped,
-                    products=result.products,
-                    variants=result.variants,
-                    changes=len(result.changes),
-                    new_variants=result.new_variants,
-                    missing=result.missing,
-                )
-            self.db.execute(
-                "UPDATE crawls SET finished = ?, status = ?, pages = ?, items = ?, dropped = ?, "
-                "products = ?, variants = ?, changes = ?, new_variants = ?, missing = ?, "
-                "error = ? WHERE id = ?",
-                [
-                    utc_now(),
-                    status,
-                    counts.pages,
-                    counts.items,
-                    counts.dropped,
-                    counts.products,
-                    counts.variants,
-                    counts.changes,
-                    counts.new_variants,
-                    counts.missing,
-                    error,
-                    crawl_id,
-                ],
+            self.check_running(crawl_id)
+            self.close_crawl(crawl_id, status, counts, error)
+
+    def check_running(self, crawl_id: int) -> None:
+        """StoreError unless the crawl is still running (inside a transaction)."""
+        running = self.db.execute("SELECT status FROM crawls WHERE id = ?", [crawl_id]).fetchone()
+        if running is None or running[0] != CrawlStatus.RUNNING:
+            raise StoreError(f"crawl {crawl_id} is not running: it was finished already")
+
+    def close_crawl(
+        self, crawl_id: int, status: CrawlStatus, counts: CrawlCounts, error: str | None
+    ) -> None:
+        """The crawl's row: end, status, counts, error (inside a transaction)."""
+        self.db.execute(
+            "UPDATE crawls SET finished = ?, status = ?, pages = ?, items = ?, dropped = ?, "
+            "products = ?, variants = ?, changes = ?, new_variants = ?, missing = ?, "
+            "failed_products = ?, conflicts = ?, held = ?, reverted = ?, unknown = ?, "
+            "error = ? WHERE id = ?",
+            [
+                utc_now(),
+                status,
+                counts.pages,
+                counts.items,
+                counts.dropped,
+                counts.products,
+                counts.variants,
+                counts.changes,
+                counts.new_variants,
+                counts.missing,
+                counts.failed_products,
+                counts.conflicts,
+                counts.held,
+                counts.reverted,
+                counts.unknown,
+                error,
+                crawl_id,
+            ],
+        )
+
+    def apply_listings(
+        self,
+        crawl_id: int,
+        listings: Sequence[Listing],
+        *,
+        untrusted: Collection[str] = (),
+        failed_products: Collection[str] = (),
+        blind: bool = False,
+        outlier_factor: float = 3.0,
+    ) -> Applied:
+        """Store what an ``ok`` crawl saw (inside a transaction): new state and history rows of
+        the listings it can trust, a miss for each known variant it proves absent.
+
+        Left untouched for this crawl (unknown, never missing): the variants in ``untrusted``
+        (listed, but dropped by validation), those listed twice with different states, those
+        with an outlier price (held until the next crawl confirms it, `is_outlier`), and
+        every variant of ``failed_products``. With ``blind`` (a product failed without an id)
+        no variant is proven absent."""
+        with _gc_paused():
+            return self._apply_listings(
+                crawl_id, listings, set(untrusted), set(failed_products), blind, outlier_factor
             )
-        return result
 
     def _apply_listings(
         self,
         crawl_id: int,
         listings: Sequence[Listing],
-        missing_after: int,
-        flap_window: float,
-    ) -> ApplyResult:
-        shop_id, shop = self.db.execute(
-            "SELECT c.shop_id, s.name FROM crawls c JOIN shops s ON s.id = c.shop_id "
-            "WHERE c.id = ?",
-            [crawl_id],
-        ).fetchone()
+        untrusted: set[str],
+        failed_products: set[str],
+        blind: bool,
+        outlier_factor: float,
+    ) -> Applied:
+        shop_id = self.db.execute("SELECT shop_id FROM crawls WHERE id = ?", [crawl_id]).fetchone()[
+            0
+        ]
         now = utc_now()
-        result = ApplyResult()
+        result = Applied()
         execute = self.db.execute
         conn = self.db.conn
 
-        product_ids = self._upsert_catalog(shop_id, listings, now)
+        # One copy per variant. Two copies that disagree (a stale duplicate of a product, a
+        # feed caught mid-update) are unknown for this crawl: "first copy wins" would alert on
+        # whichever copy happened to come first.
+        first: dict[str, Listing] = {}
+        for listing in listings:
+            copy = first.setdefault(listing.variant_id, listing)
+            if copy is not listing and _raw_state(copy) != _raw_state(listing):
+                untrusted.add(listing.variant_id)
+        result.conflicts = len({key for key in untrusted if key in first})
+        trusted = [it for key, it in first.items() if key not in untrusted]
+
+        product_ids = self._upsert_catalog(shop_id, trusted, now)
         result.products = len(product_ids)
 
         # Most variants of most crawls are listed exactly as stored. The loop below spots them
         # by comparing stored columns with the listing's, and builds nothing for them: they
         # are not even in `before` and `after`, which hold only what can make an event.
         known = {row[_KEY]: row for row in execute(_KNOWN_VARIANTS, [shop_id])}
-        before: dict[str, VariantView] = {}
-        after: dict[str, VariantView] = {}
-        listed: set[str] = set()
+        if known:  # a shop's first crawl is a baseline: no event, so no view to compare
+            result.styles_before = {row[_STYLE_CODE] for row in known.values()}
+        before, after = result.before, result.after
         seen: list[int] = []  # listed now with the stored state
         open_history: list[int] = []  # ... and their history rows, still true now
         details: list[tuple[Any, ...]] = []  # ... of which the shop's details changed
+        held: list[tuple[int, int, int]] = []  # (price, crawl, variant) held for a second look
+        restocked: dict[str, int] = {}  # key -> the history row of its sold-out state
         fresh: list[tuple[Listing, tuple[Any, ...], tuple[Any, ...], VariantState]] = []
-        for listing in listings:
+        for listing in trusted:
             key = listing.variant_id
-            if key in listed:
-                continue  # a shop listing one variant twice must not write two rows
-            listed.add(key)
             detail = (
                 product_ids[listing.product_id],
                 listing.style_code,
@@ -499,8 +543,19 @@ class Store:
                 if row[_DETAIL] != detail:
                     details.append((*detail, row[_ID]))
                 continue
+            if (
+                row is not None
+                and row[_PRICE] is not None
+                and row[_CURRENCY] == raw[2]
+                and is_outlier(row[_PRICE], raw[0], raw[1], outlier_factor)
+                and row[_HELD] != raw[0]  # held by the last ok crawl: confirmed, a real change
+            ):
+                held.append((raw[0], crawl_id, row[_ID]))  # first sight: ask the next crawl
+                untrusted.add(key)
+                result.held += 1
+                continue
             new = _state_of(*raw)
-            if known:  # a shop's first crawl is a baseline: no event, so no view to compare
+            if known:
                 after[key] = VariantView(
                     key, detail[0], listing.style_code, listing.size_us, listing.size_label, new
                 )
@@ -508,11 +563,15 @@ class Store:
                 fresh.append((listing, detail, raw, new))  # written below, in bulk
                 continue
             before[key] = _view(row)
+            old = before[key].state
+            if old is not None and old.stock == Stock.SOLD_OUT and new.stock == Stock.IN_STOCK:
+                restocked[key] = row[_HISTORY_ID]
             self._record_state(row[_ID], crawl_id, new, now, detail)
             result.changes.append(
-                VariantChange(row[_ID], listing.style_code, listing.size_us, before[key].state, new)
+                VariantChange(row[_ID], listing.style_code, listing.size_us, old, new)
             )
-        variant_ids = {key: row[_ID] for key, row in known.items()}
+        variant_ids = result.variant_ids
+        variant_ids.update((key, row[_ID]) for key, row in known.items())
         if fresh:
             self._insert_variants(shop_id, crawl_id, fresh, now, variant_ids)
             result.new_variants = len(fresh)
@@ -535,37 +594,66 @@ class Store:
             "UPDATE history SET last_seen = ? WHERE id IN (SELECT value FROM json_each(?))",
             [now, json.dumps(open_history)],
         )
+        # A held price is confirmed only by the very next ok crawl: one it did not show (the
+        # old price came back, another price, or no clean listing) ends it as a glitch.
+        result.reverted = execute(
+            "UPDATE variants SET held_price_minor = NULL, held_crawl_id = NULL "
+            "WHERE shop_id = ? AND held_crawl_id IS NOT NULL",
+            [shop_id],
+        ).rowcount
+        conn.executemany(
+            "UPDATE variants SET held_price_minor = ?, held_crawl_id = ? WHERE id = ?", held
+        )
+        # Listed but not trusted: unknown for this crawl. The state stays; so does any held
+        # price; and it is not missing (the shop does list it).
+        unknown = {key for key in untrusted if key in known}
+        if failed_products:
+            unknown.update(self._variants_of_products(shop_id, failed_products))
+        listed = first.keys()
+        absent = [key for key in known if key not in listed and key not in unknown]
+        if blind:  # a product failed without an id: nothing is proven absent
+            unknown.update(absent)
+            absent = []
+        execute(
+            "UPDATE variants SET misses = 0 WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps([variant_ids[key] for key in unknown if key in listed])],
+        )
+        result.unknown = len(unknown)
         # Missing is not sold out: count the miss, keep the last known state.
-        missing = [key for key in known if key not in listed]
-        for key in missing:
+        for key in absent:
             view = before[key] = _view(known[key])
             after[key] = view._replace(misses=view.misses + 1)
         execute(
             "UPDATE variants SET misses = misses + 1 WHERE id IN (SELECT value FROM json_each(?))",
-            [json.dumps([variant_ids[key] for key in missing])],
+            [json.dumps([variant_ids[key] for key in absent])],
         )
-        result.missing = len(missing)
-        result.variants = len(listed)
-        result.events = diff(
-            before,
-            after,
-            missing_after=missing_after,
-            styles_before={row[_STYLE_CODE] for row in known.values()} if after else None,
-            listed_products=set(product_ids.values()),
-        )
-        for event in result.events:
-            if after[event.key].misses and event.new is not None:
-                # missing from enough crawls in a row: from now on it is known as sold out
-                self._record_state(variant_ids[event.key], crawl_id, event.new, now, None)
-        result.alerts = queue_alerts(
-            self,
-            crawl_id=crawl_id,
-            shop_id=shop_id,
-            shop=shop,
-            events=[(variant_ids[e.key], e) for e in result.events],
-            flap_window=flap_window,
-        )
+        result.missing = len(absent)
+        result.variants = len(trusted)
+        if restocked:
+            since = dict(
+                execute(
+                    "SELECT id, first_seen FROM history "
+                    "WHERE id IN (SELECT value FROM json_each(?))",
+                    [json.dumps(list(restocked.values()))],
+                ).fetchall()
+            )
+            result.sold_out_since = {
+                key: since[history_id]
+                for key, history_id in restocked.items()
+                if history_id in since
+            }
         return result
+
+    def _variants_of_products(self, shop_id: int, product_keys: Collection[str]) -> set[str]:
+        """The shop's variant ids of these products (the shop's product ids)."""
+        return {
+            row[0]
+            for row in self.db.execute(
+                "SELECT v.shop_variant_id FROM variants v JOIN products p ON p.id = v.product_id "
+                "WHERE v.shop_id = ? AND p.shop_product_id IN (SELECT value FROM json_each(?))",
+                [shop_id, json.dumps(sorted(product_keys))],
+            )
+        }
 
     def _insert_variants(
         self,
@@ -622,7 +710,7 @@ class Store:
         ).lastrowid
         self.db.execute(
             "UPDATE variants SET price_minor = ?, compare_at_minor = ?, currency = ?, stock = ?, "
-            "history_id = ? WHERE id = ?",
+            "history_id = ?, held_price_minor = NULL, held_crawl_id = NULL WHERE id = ?",
             [price, compare, currency, state.stock, history_id, variant_id],
         )
         if detail is not None:  # seen in this crawl: refresh what the shop says about it
@@ -715,14 +803,15 @@ _KNOWN_VARIANTS = (
     "SELECT v.shop_variant_id, v.id, "
     "v.price_minor, v.compare_at_minor, v.currency, v.stock, "
     "v.product_id, v.style_code, v.size_label, v.size_us, v.width, v.sku, v.gtin, "
-    "v.history_id, v.misses "
+    "v.history_id, v.misses, v.held_price_minor "
     "FROM variants v WHERE v.shop_id = ?"
 )
 _KEY, _ID = 0, 1  # the shop's variant id, the variants row id
 _STATE = slice(2, 6)  # as `_raw_state` gives it
 _DETAIL = slice(6, 13)  # as the crawl loop builds `detail`
 _PRODUCT, _STYLE_CODE, _SIZE_LABEL, _SIZE_US = 6, 7, 8, 9
-_HISTORY_ID, _MISSES = 13, 14
+_PRICE, _CURRENCY = 2, 4
+_HISTORY_ID, _MISSES, _HELD = 13, 14, 15
 
 
 def _minor(state: VariantState) -> tuple[int, int | None, str]:

@@ -2,12 +2,14 @@
 
 A subscription names a colorway (or any 2002R), sizes (or any), a shop (or any), a max price
 (or none) and the event kinds it wants. `wants(...)` is the pure rule that decides whether one
-event becomes a message for one subscription, so alerts do not nag:
+event becomes a message for one subscription, so alerts neither nag nor stay silent:
+- a restock (always after a sell-out a crawl saw) is news whatever the subscriber was told
+  last, at most once per variant per ``[alerts] restock_cooldown`` per chat;
 - a price drop is news only if it is below the last price this subscriber was told (and at or
-  below their max price);
-- a restock is news only if the subscriber does not already know it is in stock. What they
-  know follows every stock change of what they watch, told or not: someone who only wants
-  restocks still hears about the next restock after a silent sell-out.
+  below their max price, when that max is in the offer's currency);
+- a price change of a size that is not in stock is not news (nobody can buy it), unless the
+  subscription asks for sold-out news (`sold_out` among its kinds);
+- a sell-out is news if the subscriber does not already know it is sold out.
 """
 
 from __future__ import annotations
@@ -226,19 +228,23 @@ def wants(
     shop: str,
     told: Told | None,
     *,
-    flapped: bool = False,
+    restock_cooling_down: bool = False,
 ) -> bool:
     """Whether this event is news for this subscription. Pure.
 
-    `flapped`: a restock that came within the flap window of the variant selling out is no
-    news (the sell-out alert, held back for that window, is dropped too)."""
+    `restock_cooling_down`: this chat was sent a restock of this variant less than
+    ``[alerts] restock_cooldown`` ago (stock that flaps does not nag)."""
     return matches(subscription, event, shop) and is_news(
-        subscription, event, told, flapped=flapped
+        subscription, event, told, restock_cooling_down=restock_cooling_down
     )
 
 
 def is_news(
-    subscription: Subscription, event: Event, told: Told | None, *, flapped: bool = False
+    subscription: Subscription,
+    event: Event,
+    told: Told | None,
+    *,
+    restock_cooling_down: bool = False,
 ) -> bool:
     """`wants` for an event already known to match the subscription (`matches`). Pure."""
     if event.kind not in subscription.kinds:
@@ -252,14 +258,21 @@ def is_news(
         and subscription.max_currency in (None, new.currency)
     ):
         return False
-    if event.kind == EventKind.RESTOCK and flapped:
-        return False
+    if event.kind == EventKind.RESTOCK:
+        # An observed sell-out ended (the only way `diff` makes a restock): news whatever this
+        # subscriber was last told, a quick return included (cancelled orders, cart releases).
+        return not restock_cooling_down
+    if (
+        event.kind in (EventKind.PRICE_DROP, EventKind.PRICE_RISE)
+        and new is not None
+        and new.stock != Stock.IN_STOCK
+        and EventKind.SOLD_OUT not in subscription.kinds
+    ):
+        return False  # nobody can buy it: recorded, told with the restock if it comes back
     if told is None or new is None:
         return True
     if event.kind == EventKind.PRICE_DROP:
         return told.currency != new.currency or told.price is None or new.price < told.price
-    if event.kind == EventKind.RESTOCK:
-        return told.stock != Stock.IN_STOCK
     if event.kind in (EventKind.SOLD_OUT, EventKind.DELISTED):
         return told.stock != Stock.SOLD_OUT
     return True

@@ -1,12 +1,10 @@
-"""Item pipelines: validate every listing, then store the crawl as one transaction.
+"""The item pipeline: hand the crawl to the core's one recording path.
 
-Spiders yield one `ProductItem` per product. `ValidatePipeline` judges each of its variants and
-drops one that cannot be trusted (no price, an absurd price, a size it cannot read, a currency
-the shop does not sell in) with the reason in the log and in the crawl stats
-(``pricewatch/dropped``), never storing it as 0 or as sold out; the product's valid listings go
-on as one `ValidProduct`. `StorePipeline` keeps the valid listings until the spider closes,
-decides the crawl's status from what the spider reported, and only for an ``ok`` crawl writes
-the new state and history; any other outcome leaves the last known state alone.
+Spiders yield one `ProductItem` per product. `StorePipeline` keeps them until the spider closes,
+then calls `pricewatch.recording.record_crawl` with them and the spider's stats: the core
+validates every variant (a dropped one is unknown, never stored as 0 or as sold out), decides
+the crawl's status, and only for an ``ok`` crawl writes the new state, history, events and
+outbox rows, in one transaction. The Scrapyd ingest calls the same function.
 
 The database is written from one writer thread per crawl process (`in_writer_thread`), never
 from the reactor's thread: one crawl process runs many shops' spiders on one reactor, and a
@@ -17,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
 from scrapy import Spider, signals
@@ -28,170 +25,25 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from pricewatch.config import Config, ShopConfig
-from pricewatch.models import CrawlStatus, Listing, Stock
-from pricewatch.prices import PriceError, price_cap, to_minor
-from pricewatch.sizes import SizeError, parse_size
-from pricewatch.store import ApplyResult, CrawlCounts, Store
-from scrapers.items import ListingItem, ProductItem
+from pricewatch.items import ListingItem, ProductItem
+from pricewatch.recording import RecordedCrawl, crawl_outcome, record_crawl
+from pricewatch.store import Store
+from pricewatch.validation import ALL_SIZES, InvalidListing, validate, validate_item
 from scrapers.spiders.base import PlatformSpider
+
+# Re-exported: spiders, tests and benches have always found the validation rules here.
+__all__ = [
+    "ALL_SIZES",
+    "InvalidListing",
+    "StorePipeline",
+    "crawl_outcome",
+    "in_writer_thread",
+    "validate",
+    "validate_item",
+]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-# The size label of a listing that covers every size: a product page with one offer for the
-# whole colorway (JSON-LD without per-size offers). Its stock is the colorway's, never a size's.
-ALL_SIZES = "all sizes"
-
-
-class InvalidListing(DropItem):
-    """A listing refused by validation; the message is the reason."""
-
-
-def validate(item: ListingItem, size_system: str = "us") -> Listing:
-    """The trusted `Listing` for an item, or `InvalidListing` saying why not."""
-    if not item.style_code or not item.family:
-        raise InvalidListing("no 2002R style code")
-    if not item.currency:
-        raise InvalidListing("no currency")
-    if item.price is None:
-        raise InvalidListing("missing price")
-    if item.price <= 0:
-        raise InvalidListing(f"price {item.price} is not a price")
-    if item.price > price_cap(item.currency):
-        raise InvalidListing(f"absurd price {item.price} {item.currency}")
-    try:
-        to_minor(item.price, item.currency)
-        if item.compare_at is not None:
-            to_minor(item.compare_at, item.currency)
-    except PriceError as exc:
-        raise InvalidListing(f"price not exact in {item.currency}: {exc}") from exc
-    if item.available is None:
-        raise InvalidListing("no availability")
-    size_label, size_us, width = ALL_SIZES, None, item.width
-    if item.size_label.strip():
-        try:
-            size = parse_size(item.size_label, size_system)
-        except SizeError as exc:
-            raise InvalidListing(f"unreadable size {item.size_label!r}: {exc}") from exc
-        size_label, size_us, width = size.label, size.size_us, item.width or size.width
-    return Listing(
-        shop=item.shop,
-        product_id=item.product_id,
-        variant_id=item.variant_id,
-        style_code=item.style_code,
-        family=item.family,
-        title=item.title,
-        url=item.url,
-        size_label=size_label,
-        size_us=size_us,
-        price=item.price,
-        currency=item.currency,
-        stock=Stock.IN_STOCK if item.available else Stock.SOLD_OUT,
-        compare_at=item.compare_at,
-        colorway_name=item.colorway_name,
-        image=item.image,
-        handle=item.handle,
-        width=width,
-        sku=item.sku,
-        gtin=item.gtin,
-    )
-
-
-def validate_item(item: ListingItem, shop: ShopConfig) -> Listing:
-    """`validate` at one shop: its own currency first, its size system; the reason names the
-    listing's URL. Used by ValidatePipeline and by the Scrapyd ingest, so both drop alike."""
-    if item.currency != shop.currency:
-        raise InvalidListing(
-            f"{item.url}: currency {item.currency}, but {shop.name} sells in {shop.currency}"
-        )
-    try:
-        return validate(item, shop.size_system)
-    except InvalidListing as exc:
-        raise InvalidListing(f"{item.url}: {exc}") from exc
-
-
-def _validate(item: ListingItem) -> Listing:
-    """`validate` for a spider without a shop (not one of ours): US sizes, any currency."""
-    try:
-        return validate(item)
-    except InvalidListing as exc:
-        raise InvalidListing(f"{item.url}: {exc}") from exc
-
-
-@dataclass
-class ValidProduct:
-    """What ValidatePipeline hands on for a `ProductItem`: its variants that passed."""
-
-    listings: list[Listing]
-
-
-class ValidatePipeline:
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.stats = crawler.stats
-        level = crawler.settings.get("DEFAULT_DROPITEM_LOG_LEVEL", "WARNING")  # as Scrapy's
-        if not isinstance(level, int):
-            level = logging.getLevelNamesMapping().get(str(level).upper(), logging.WARNING)
-        self.drop_level: int = level
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
-
-    def process_item(self, item: Any, spider: Spider | None = None) -> ValidProduct:
-        """The product's valid listings; each invalid variant is logged and counted as Scrapy
-        would a dropped item, and a product without a valid variant is dropped."""
-        if isinstance(item, ProductItem):
-            variants = item.variants
-        elif isinstance(item, ListingItem):
-            variants = [item]
-        else:
-            raise InvalidListing(f"not a listing: {type(item).__name__}")
-        # Scrapy passes no spider to a process_item whose spider argument is optional: the
-        # shop is the crawler's spider's (its currency, its size system).
-        shop = getattr(spider or self.crawler.spider, "shop", None)
-        listings = []
-        for variant in variants:
-            try:
-                listings.append(validate_item(variant, shop) if shop else _validate(variant))
-            except InvalidListing as exc:
-                self.stats.inc_value("pricewatch/dropped")
-                logger.log(self.drop_level, "Dropped: %s\n%r", exc, variant)
-        if not listings:
-            # each variant's reason is in the log already
-            raise DropItem(f"no valid variant in {len(variants)}", log_level="DEBUG")
-        return ValidProduct(listings)
-
-
-def crawl_outcome(
-    stats: dict[str, Any], reason: str, listings: int
-) -> tuple[CrawlStatus, str | None]:
-    """The crawl's status from what the spider reported: only a clean, complete crawl with
-    listings is ``ok``. Pure, so every rule is tested without running a crawl."""
-    blocked = stats.get("pricewatch/blocked")
-    if blocked:
-        return CrawlStatus.BLOCKED, str(blocked)
-    page_errors = int(stats.get("pricewatch/page_errors", 0))
-    exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
-    problem: str | None = None
-    if page_errors:
-        problem = str(stats.get("pricewatch/error") or "a page failed")
-    elif exceptions:
-        problem = f"{exceptions} parse error(s) in the spider (see the log)"
-    elif reason != "finished":
-        problem = f"crawl stopped early ({reason})"
-    elif stats.get("pricewatch/incomplete"):
-        problem = str(stats["pricewatch/incomplete"])
-    if problem:
-        if listings and int(stats.get("pricewatch/pages_ok", 0)):
-            return CrawlStatus.PARTIAL, problem
-        return CrawlStatus.FAILED, problem
-    if not listings:
-        read = int(stats.get("pricewatch/products_read", 0))
-        if not read:
-            return CrawlStatus.FAILED, "the shop listed no products"
-        return CrawlStatus.FAILED, f"no 2002R listings among {read} products"
-    return CrawlStatus.OK, None
 
 
 _writer: ThreadPool | None = None
@@ -231,13 +83,13 @@ def in_writer_thread(function: Callable[..., T], *args: Any) -> Awaitable[T]:
 
 
 class StorePipeline:
-    """Collects the crawl's listings and writes them when the spider closes (in the writer
+    """Collects the crawl's products and records them when the spider closes (in the writer
     thread, see `in_writer_thread`)."""
 
     def __init__(self, crawler: Crawler, db_path: str) -> None:
         self.crawler = crawler
         self.db_path = db_path
-        self.listings: list[Listing] = []
+        self.products: list[ProductItem] = []
         self.crawl_id: int | None = None
 
     @classmethod
@@ -260,8 +112,14 @@ class StorePipeline:
             return store.start_crawl(shop.name, shop.platform, shop.url, shop.currency)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if isinstance(item, ValidProduct):
-            self.listings.extend(item.listings)
+        if isinstance(item, ProductItem):
+            self.products.append(item)
+        elif isinstance(item, ListingItem):  # a spider that yields bare listings
+            self.products.append(
+                ProductItem(shop=item.shop, product_id=item.product_id, variants=[item])
+            )
+        else:
+            raise DropItem(f"not a listing: {type(item).__name__}")
         return item
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -269,49 +127,38 @@ class StorePipeline:
             return
         crawl_id, self.crawl_id = self.crawl_id, None
         stats = self.crawler.stats.get_stats()
-        status, error = crawl_outcome(stats, reason, len(self.listings))
-        dropped = int(stats.get("pricewatch/dropped", 0))
-        counts = CrawlCounts(
-            pages=int(stats.get("pricewatch/pages_ok", 0)),
-            items=len(self.listings) + dropped,  # variants read (items count products)
-            dropped=dropped,
-            variants=len(self.listings),
-        )
         config = self.crawler.settings.get("PRICEWATCH_CONFIG")
         if not isinstance(config, Config):
             config = Config(shops=())
-        result = await in_writer_thread(
-            self._finish_crawl, crawl_id, status, counts, error, self.listings, config
+        shop = getattr(spider, "shop", None)
+        recorded = await in_writer_thread(
+            self._record, crawl_id, shop, self.products, dict(stats), reason, config
         )
-        self.crawler.stats.set_value("pricewatch/status", str(status))
-        self.crawler.stats.set_value("pricewatch/changes", len(result.changes))
-        self.crawler.stats.set_value("pricewatch/events", result.alerts.events)
-        self.crawler.stats.set_value("pricewatch/alerts_queued", result.alerts.queued)
+        self.products = []
+        stats_set = self.crawler.stats.set_value
+        stats_set("pricewatch/status", str(recorded.status))
+        stats_set("pricewatch/dropped", recorded.counts.dropped)
+        stats_set("pricewatch/changes", len(recorded.changes))
+        stats_set("pricewatch/events", recorded.alerts.events)
+        stats_set("pricewatch/alerts_queued", recorded.alerts.queued)
         logger.info(
-            "%s: crawl %s, %d listings, %d changes%s",
+            "%s: crawl %s, %d listings, %d changes, %d dropped%s",
             spider.name,
-            status,
-            len(self.listings),
-            len(result.changes),
-            f" ({error})" if error else "",
+            recorded.status,
+            recorded.counts.variants,
+            len(recorded.changes),
+            recorded.counts.dropped,
+            f" ({recorded.error})" if recorded.error else "",
         )
 
-    def _finish_crawl(  # in the writer thread
+    def _record(  # in the writer thread
         self,
         crawl_id: int,
-        status: CrawlStatus,
-        counts: CrawlCounts,
-        error: str | None,
-        listings: list[Listing],
+        shop: ShopConfig | None,
+        products: list[ProductItem],
+        stats: dict[str, Any],
+        reason: str,
         config: Config,
-    ) -> ApplyResult:
+    ) -> RecordedCrawl:
         with Store(self.db_path) as store:
-            return store.finish_crawl(
-                crawl_id,
-                status,
-                counts,
-                error,
-                listings,
-                missing_after=config.crawl.missing_after,
-                flap_window=config.alerts.flap_window,
-            )
+            return record_crawl(store, crawl_id, shop, products, stats, reason, config)

@@ -1,4 +1,4 @@
-"""Both ends of a Scrapyd job's results: what the worker writes, and how it is read back.
+"""The worker end of a Scrapyd job's results (`pricewatch.scrapyd_feed` reads them back).
 
 A Scrapyd job (see `pricewatch.backends.ScrapydBackend`) runs ``scrapy crawl <platform> -a
 shop=NAME`` from the deployed egg, with setting overrides passed through schedule.json:
@@ -21,12 +21,9 @@ atomically, in the one directory that must be served anyway for the items.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
-import typing
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -36,35 +33,38 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from w3lib.url import file_uri_to_path
 
-from scrapers.items import ListingItem
+from pricewatch.scrapyd_feed import (
+    COUNTERS,
+    OUTCOME_FORMAT,
+    OUTCOME_SUFFIX,
+    FeedError,
+    JobOutcome,
+    item_from_json,
+    listings_from_json,
+    parse_items,
+    parse_outcome,
+    parse_products,
+)
 
 logger = logging.getLogger(__name__)
 
-OUTCOME_SUFFIX = ".outcome.json"
-OUTCOME_FORMAT = 1
+__all__ = [
+    "COUNTERS",
+    "OUTCOME_FORMAT",
+    "OUTCOME_SUFFIX",
+    "FeedError",
+    "JobOutcome",
+    "OutcomeSidecar",
+    "item_from_json",
+    "listings_from_json",
+    "parse_items",
+    "parse_outcome",
+    "parse_products",
+]
+
 # The stats `crawl_outcome` and the crawl counts read; nothing else leaves the worker.
 _STATS_PREFIXES = ("pricewatch/", "spider_exceptions/")
 _STATS_KEYS = ("item_scraped_count", "item_dropped_count", "log_count/ERROR", "finish_reason")
-# Stats read as numbers on ingest (crawl_outcome, the crawl counts).
-_COUNTERS = (
-    "item_scraped_count",
-    "pricewatch/dropped",
-    "pricewatch/pages_ok",
-    "pricewatch/page_errors",
-    "pricewatch/products_read",
-)
-
-
-class FeedError(Exception):
-    """A job's items feed or outcome file cannot be read; the message says where and why."""
-
-
-@dataclasses.dataclass(frozen=True)
-class JobOutcome:
-    """What the worker reported when its spider closed."""
-
-    reason: str
-    stats: dict[str, Any]
 
 
 def local_feed_path(feeds: dict[Any, Any]) -> Path | None:
@@ -127,91 +127,3 @@ class OutcomeSidecar:
         partial = self.path.with_name(self.path.name + ".part")
         partial.write_text(json.dumps(data, sort_keys=True), "utf-8")
         os.replace(partial, self.path)
-
-
-# -- reading back (the scheduler side) ---------------------------------------------------------
-
-
-def parse_outcome(text: str | bytes) -> JobOutcome:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise FeedError(f"unreadable outcome file: {exc}") from exc
-    if not isinstance(data, dict) or data.get("format") != OUTCOME_FORMAT:
-        raise FeedError(f"outcome file in an unknown format (expected format {OUTCOME_FORMAT})")
-    reason, stats = data.get("reason"), data.get("stats")
-    if not isinstance(reason, str) or not isinstance(stats, dict):
-        raise FeedError("outcome file without a close reason and stats")
-    for key in _COUNTERS:
-        value = stats.get(key, 0)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise FeedError(f"outcome file: {key} is not a count: {value!r}")
-    return JobOutcome(reason=reason, stats=stats)
-
-
-_ITEM_FIELDS = {f.name: f for f in dataclasses.fields(ListingItem)}
-_ITEM_HINTS = typing.get_type_hints(ListingItem)
-_DECIMAL_FIELDS = frozenset(
-    name
-    for name, hint in _ITEM_HINTS.items()
-    if hint is Decimal or Decimal in typing.get_args(hint)
-)
-_REQUIRED_FIELDS = frozenset(
-    name
-    for name, f in _ITEM_FIELDS.items()
-    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-)
-
-
-def item_from_json(data: Any) -> ListingItem:
-    """A `ListingItem` from one line of Scrapy's JSON-lines feed (Decimals arrive as strings,
-    exactly as the spider parsed them)."""
-    if not isinstance(data, dict):
-        raise FeedError(f"not a listing: {data!r:.80}")
-    missing = _REQUIRED_FIELDS - data.keys()
-    if missing:
-        raise FeedError(f"listing without {', '.join(sorted(missing))}")
-    values: dict[str, Any] = {}
-    for name, value in data.items():
-        if name not in _ITEM_FIELDS:
-            continue  # a newer worker's extra field: the ingester reads what it knows
-        if name in _DECIMAL_FIELDS and value is not None:
-            try:
-                value = Decimal(str(value))
-            except InvalidOperation as exc:
-                raise FeedError(f"{name} {value!r} is not a number") from exc
-        values[name] = value
-    return ListingItem(**values)
-
-
-def listings_from_json(data: Any) -> list[ListingItem]:
-    """The variants of one line of the feed: a `ProductItem`'s (``{"shop": ..., "product_id":
-    ..., "variants": [...]}``), or one bare `ListingItem` (as a worker from before products
-    wrote them)."""
-    if not isinstance(data, dict) or "variants" not in data:
-        return [item_from_json(data)]
-    variants = data["variants"]
-    if not isinstance(variants, list):
-        raise FeedError(f"variants is not a list: {variants!r:.80}")
-    items = []
-    for number, variant in enumerate(variants, start=1):
-        try:
-            items.append(item_from_json(variant))
-        except FeedError as exc:
-            raise FeedError(f"variant {number}: {exc}") from exc
-    return items
-
-
-def parse_items(text: str | bytes) -> list[ListingItem]:
-    """Every listing of a JSON-lines items feed, in order."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
-    items = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            items.extend(listings_from_json(json.loads(line)))
-        except (ValueError, FeedError) as exc:
-            raise FeedError(f"items feed line {number}: {exc}") from exc
-    return items

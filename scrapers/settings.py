@@ -38,7 +38,6 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 ITEM_PIPELINES = {
-    "scrapers.pipelines.ValidatePipeline": 100,
     "scrapers.pipelines.StorePipeline": 800,
 }
 PRICEWATCH_MAX_PAGES = 40

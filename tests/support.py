@@ -11,12 +11,36 @@ from typing import Any
 
 from scrapy.http import Request
 
-from pricewatch.config import Config, CrawlConfig, HtmlSelectors, ShopConfig
-from pricewatch.models import Listing, Stock
+from pricewatch.config import AlertsConfig, Config, CrawlConfig, HtmlSelectors, ShopConfig
+from pricewatch.models import CrawlStatus, Listing, Stock
+from pricewatch.recording import RecordedCrawl, record_listings
 from pricewatch.replica import ReplicaShop
+from pricewatch.store import CrawlCounts, Store
 from scrapers.items import ListingItem, ProductItem
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def finish(
+    store: Store,
+    crawl_id: int,
+    status: CrawlStatus | str,
+    listings: Iterable[Listing] = (),
+    *,
+    error: str | None = None,
+    counts: CrawlCounts | None = None,
+    flap_window: float | None = None,
+    **alerts: Any,
+) -> RecordedCrawl | None:
+    """Close a crawl as a crawl would: an ok one through the core's recording path (store,
+    diff, outbox), any other with `Store.finish_crawl`."""
+    if status != CrawlStatus.OK:
+        store.finish_crawl(crawl_id, CrawlStatus(status), counts or CrawlCounts(), error or "boom")
+        return None
+    if flap_window is not None:
+        alerts["flap_window"] = flap_window
+    config = Config(shops=(), alerts=dataclasses.replace(AlertsConfig(), **alerts))
+    return record_listings(store, crawl_id, list(listings), counts=counts, config=config)
 
 
 def load_fixture(name: str) -> Any:

@@ -23,10 +23,10 @@ from telegram import Bot
 from bot.delivery import delivery_loop, delivery_request
 from bot.ratelimit import RateLimiter
 from pricewatch.models import CrawlStatus, Listing, Stock
-from pricewatch.store import CrawlCounts, Store
+from pricewatch.store import Store
 from pricewatch.subscriptions import add_subscription, upsert_chat
 from tests.bot.botapi import BotApiServer
-from tests.support import make_listing
+from tests.support import finish, make_listing
 
 T = TypeVar("T")
 
@@ -58,7 +58,7 @@ def listing(code: str, size: str, price: str, stock: Stock = Stock.IN_STOCK) -> 
 
 def crawl(store: Store, listings: list[Listing]) -> None:
     crawl_id = store.start_crawl("Kith", "shopify", "https://kith.example", "USD")
-    store.finish_crawl(crawl_id, CrawlStatus.OK, CrawlCounts(), None, listings, flap_window=0)
+    finish(store, crawl_id, CrawlStatus.OK, listings, flap_window=0)
 
 
 def catalog(alerts: int, price: str) -> list[Listing]:

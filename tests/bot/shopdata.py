@@ -1,5 +1,5 @@
 """A small real database for the bot's tests: two shops, three colorways, written through
-`Store.finish_crawl` exactly as a crawl writes them (no crawling needed)."""
+the core's recording path exactly as a crawl writes them (no crawling needed)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from pricewatch.config import AlertsConfig, Config, ShopConfig, TelegramConfig
 from pricewatch.models import CrawlStatus, Listing, Stock
 from pricewatch.store import CrawlCounts, Store
-from tests.support import make_listing
+from tests.support import finish, make_listing
 
 ADMIN_CHAT = 4242
 TOKEN = "123456:TEST-TOKEN"
@@ -47,7 +47,7 @@ def crawl(
     error: str | None = None,
 ) -> int:
     crawl_id = store.start_crawl(shop, "shopify", f"https://{shop.lower()}.example", "USD")
-    store.finish_crawl(crawl_id, status, CrawlCounts(items=len(listings)), error, listings)
+    finish(store, crawl_id, status, listings, error=error, counts=CrawlCounts(items=len(listings)))
     return crawl_id
 
 

@@ -20,8 +20,8 @@ import pytest
 
 from pricewatch.history import format_timestamp
 from pricewatch.models import CrawlStatus, Listing, Stock
-from pricewatch.store import CrawlCounts, Store
-from tests.support import make_listing
+from pricewatch.store import Store
+from tests.support import finish, make_listing
 
 START = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 NOW = START + timedelta(days=52)
@@ -68,7 +68,7 @@ def crawl(
 ) -> int:
     crawl_id = store.start_crawl(shop, "shopify", f"https://{shop.lower()}.example", CURRENCY[shop])
     error = None if status == CrawlStatus.OK else "HTTP 500"
-    store.finish_crawl(crawl_id, status, CrawlCounts(), error, listings)
+    finish(store, crawl_id, status, listings, error=error)
     return crawl_id
 
 

@@ -11,7 +11,7 @@ import pytest
 from pricewatch.changes import EventKind
 from pricewatch.models import CrawlStatus, Listing, Stock
 from pricewatch.outbox import due_alerts, mark_sent, outbox_length
-from pricewatch.store import CrawlCounts, Store, StoreError
+from pricewatch.store import Store, StoreError
 from pricewatch.subscriptions import (
     SubscriptionError,
     add_subscription,
@@ -20,7 +20,7 @@ from pricewatch.subscriptions import (
     remove_subscription,
     upsert_chat,
 )
-from tests.support import make_listing
+from tests.support import finish, make_listing
 
 FAR_FUTURE = "9999-01-01T00:00:00Z"
 
@@ -36,9 +36,17 @@ def crawl(
     listings: list[Listing],
     status: CrawlStatus = CrawlStatus.OK,
     flap_window: float = 0.0,
+    restock_cooldown: float = 600.0,
 ) -> int:
     crawl_id = store.start_crawl("Kith", "shopify", "https://kith.example", "USD")
-    store.finish_crawl(crawl_id, status, CrawlCounts(), None, listings, flap_window=flap_window)
+    finish(
+        store,
+        crawl_id,
+        status,
+        listings,
+        flap_window=flap_window,
+        restock_cooldown=restock_cooldown,
+    )
     return crawl_id
 
 
@@ -89,9 +97,9 @@ def test_failed_crawl_produces_no_events(store: Store) -> None:
 def test_finishing_a_crawl_twice_adds_nothing(store: Store) -> None:
     crawl(store, catalog())
     crawl_id = store.start_crawl("Kith", "shopify", "https://kith.example", "USD")
-    store.finish_crawl(crawl_id, CrawlStatus.OK, CrawlCounts(), None, catalog(s10="120.00"))
+    finish(store, crawl_id, CrawlStatus.OK, catalog(s10="120.00"))
     with pytest.raises(StoreError, match="finished already"):
-        store.finish_crawl(crawl_id, CrawlStatus.OK, CrawlCounts(), None, catalog(s10="110.00"))
+        finish(store, crawl_id, CrawlStatus.OK, catalog(s10="110.00"))
     assert store.db.execute("SELECT count(*) FROM events").fetchone() == (1,)
 
 
@@ -116,7 +124,9 @@ def test_max_price_filters_drops_and_restocks(store: Store) -> None:
     assert delivered(store) == [(1, "price_drop", "9")]
 
 
-def test_flapping_stock_sends_no_alert(store: Store) -> None:
+def test_flapping_stock_cancels_the_held_sell_out_alert_but_never_the_restock(
+    store: Store,
+) -> None:
     add_subscription(store, 1, style_code="M2002RDA", kinds=[EventKind.RESTOCK, EventKind.SOLD_OUT])
     crawl(store, catalog())
     crawl(
@@ -124,9 +134,10 @@ def test_flapping_stock_sends_no_alert(store: Store) -> None:
     )
     assert due_alerts(store) == {}  # sold-out alerts wait for the flap window
     crawl(store, catalog(), flap_window=1800)  # back in stock before anyone was told
-    assert delivered(store) == []
+    assert delivered(store) == [(1, "restock", "10")]
     assert store.db.execute("SELECT status, error FROM outbox ORDER BY id").fetchall() == [
-        ("skipped", "flapped")
+        ("skipped", "flapped"),
+        ("sent", None),
     ]
 
 
@@ -188,18 +199,70 @@ def test_restock_only_subscriber_hears_every_restock_after_a_silent_sell_out(
     add_subscription(store, 1, style_code="M2002RDA", sizes=[10.0], kinds=[EventKind.RESTOCK])
     sold_out = [listing("9"), listing("10", stock=Stock.SOLD_OUT), listing("11")]
     crawl(store, sold_out)
-    for _ in range(3):  # out -> in, three times, each sell-out longer than the flap window
-        crawl(store, catalog())
+    for _ in range(3):  # out -> in, three times (no cooldown)
+        crawl(store, catalog(), restock_cooldown=0)
         assert delivered(store) == [(1, "restock", "10")]
         crawl(store, sold_out)
         assert delivered(store) == []  # not subscribed to sold_out
 
 
-def test_quick_flap_is_no_restock_news(store: Store) -> None:
+def test_quick_return_is_restock_news_saying_how_long_it_was_gone(store: Store) -> None:
     add_subscription(store, 1, style_code="M2002RDA", sizes=[10.0], kinds=[EventKind.RESTOCK])
     crawl(store, catalog())
     crawl(
         store, [listing("9"), listing("10", stock=Stock.SOLD_OUT), listing("11")], flap_window=1800
     )
-    crawl(store, catalog(), flap_window=1800)  # back within the window
-    assert delivered(store) == []
+    sold_out_at = store.db.execute(
+        "SELECT first_seen FROM history WHERE stock = 'sold_out'"
+    ).fetchone()[0]
+    crawl(store, catalog(), flap_window=1800)  # back within the window: cart releases
+    assert delivered(store) == [(1, "restock", "10")]
+    assert store.db.execute("SELECT since FROM events WHERE kind = 'restock'").fetchone() == (
+        sold_out_at,
+    )
+
+
+def test_a_variant_that_flaps_restocks_at_most_once_per_cooldown_per_chat(store: Store) -> None:
+    add_subscription(store, 1, style_code="M2002RDA", sizes=[10.0], kinds=[EventKind.RESTOCK])
+    sold_out = [listing("9"), listing("10", stock=Stock.SOLD_OUT), listing("11")]
+    crawl(store, sold_out)
+    crawl(store, catalog())
+    crawl(store, sold_out)
+    crawl(store, catalog())  # within the cooldown: recorded, not sent again
+    assert delivered(store) == [(1, "restock", "10")]
+    assert store.db.execute("SELECT count(*) FROM events WHERE kind = 'restock'").fetchone() == (2,)
+    crawl(store, sold_out)
+    crawl(store, catalog(), restock_cooldown=0)  # the cooldown is over
+    assert delivered(store) == [(1, "restock", "10")]
+
+
+def test_price_changes_of_sold_out_sizes_are_recorded_not_sent(store: Store) -> None:
+    add_subscription(store, 1, style_code="M2002RDA", sizes=[10.0])
+    add_subscription(store, 2, style_code="M2002RDA", sizes=[10.0], kinds=list(EventKind))
+    sold_out = [listing("9"), listing("10", stock=Stock.SOLD_OUT), listing("11")]
+    crawl(store, sold_out)
+    crawl(store, [listing("9"), listing("10", "99.99", Stock.SOLD_OUT), listing("11")])
+    # nobody can buy it: only the subscription that asks for sold-out news hears the drop
+    assert delivered(store) == [(2, "price_drop", "10")]
+    crawl(store, [listing("9"), listing("10", "99.99"), listing("11")])
+    [alert] = due_alerts(store, now=FAR_FUTURE)[1]
+    # the restock carries the new price, and the change against the last price told
+    assert (alert.kind, alert.new_price, alert.told_price) == (
+        EventKind.RESTOCK,
+        Decimal("99.99"),
+        None,
+    )
+
+
+def test_a_restock_says_the_change_against_the_last_price_told(store: Store) -> None:
+    add_subscription(store, 1, style_code="M2002RDA", sizes=[10.0])
+    crawl(store, catalog())
+    crawl(store, catalog(s10="140.00"))
+    assert delivered(store) == [(1, "price_drop", "10")]  # told: 140.00
+    crawl(store, [listing("9"), listing("10", "140.00", Stock.SOLD_OUT), listing("11")])
+    crawl(store, [listing("9"), listing("10", "120.00", Stock.SOLD_OUT), listing("11")])
+    crawl(store, [listing("9"), listing("10", "120.00"), listing("11")])
+    alerts = due_alerts(store, now=FAR_FUTURE)[1]
+    assert [(a.kind, a.new_price, a.told_price) for a in alerts] == [
+        (EventKind.RESTOCK, Decimal("120.00"), Decimal("140.00"))
+    ]

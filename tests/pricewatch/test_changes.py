@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from pricewatch.changes import EventKind, VariantView, diff
+from pricewatch.changes import EventKind, VariantView, diff, is_outlier
 from pricewatch.models import Stock, VariantState
 
 IN, OUT = Stock.IN_STOCK, Stock.SOLD_OUT
@@ -40,6 +40,9 @@ def kinds(before: list[VariantView], after: list[VariantView], missing_after: in
     [
         (state(), state(), []),
         (state(stock=OUT), state(stock=IN), ["restock"]),
+        # never seen sold out: coming into stock is no restock
+        (state(stock=Stock.UNKNOWN), state(stock=IN), []),
+        (state(stock=IN), state(stock=Stock.UNKNOWN), []),
         (state(stock=IN), state(stock=OUT), ["sold_out"]),
         (state("150.00"), state("139.99"), ["price_drop"]),
         (state("139.99"), state("150.00"), ["price_rise"]),
@@ -62,27 +65,48 @@ def test_new_size_and_new_colorway() -> None:
     assert kinds(before, after) == ["new_size", "new_colorway"]
 
 
-def test_missing_variant_is_quiet_until_missing_after_then_sold_out_once() -> None:
+def test_absence_is_never_a_sell_out_only_delisted_once_after_missing_after() -> None:
     before = [view("a", product="p1"), view("b", product="p1", size=11.0)]
     results = []
     for misses in (1, 2, 3, 4):
         after = [view("a", product="p1"), view("b", product="p1", size=11.0, misses=misses)]
         results.append(kinds(before, after))
-    assert results == [[], [], ["sold_out"], []]
+    assert results == [[], [], ["delisted"], []]
 
 
-def test_whole_product_missing_is_delisted() -> None:
+def test_delisted_keeps_the_last_state_and_says_its_stock_is_unknown() -> None:
     before = [view("a", product="p1"), view("x", product="p2", code="M2002RXU")]
     after = [view("a", product="p1", misses=3), view("x", product="p2", code="M2002RXU")]
     events = diff({v.key: v for v in before}, {v.key: v for v in after}, missing_after=3)
     assert [(e.kind, e.key) for e in events] == [(EventKind.DELISTED, "a")]
-    assert events[0].new is not None and events[0].new.stock == OUT
+    assert events[0].old == state()
+    assert events[0].new is not None and events[0].new.stock == Stock.UNKNOWN
 
 
-def test_missing_variant_that_was_sold_out_says_nothing() -> None:
+def test_a_sold_out_variant_that_goes_missing_is_delisted_too() -> None:
     before = [view("a", state(stock=OUT)), view("b", size=11.0)]
     after = [view("a", state(stock=OUT), misses=3), view("b", size=11.0)]
-    assert kinds(before, after) == []
+    assert kinds(before, after) == ["delisted"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "compare", "factor", "outlier"),
+    [
+        (14999, 149990, None, 3.0, True),  # a 10x price for one crawl
+        (149990, 14999, None, 3.0, True),  # ... and its repair
+        (15000, 45000, None, 3.0, True),  # exactly 3x
+        (15000, 44999, None, 3.0, False),
+        (15000, 5000, None, 3.0, True),  # exactly a third
+        (15000, 5001, None, 3.0, False),
+        (15000, 4000, 15000, 3.0, False),  # a sale the shop marks: compare-at = old price
+        (15000, 4000, 16000, 3.0, True),  # ... another compare-at is no proof
+        (15000, 150000, 15000, 3.0, True),  # a compare-at never excuses a rise
+        (15000, 150000, None, 0.0, False),  # factor 0 turns the rule off
+        (15000, 150000, None, 1.0, False),
+    ],
+)
+def test_is_outlier(old: int, new: int, compare: int | None, factor: float, outlier: bool) -> None:
+    assert is_outlier(old, new, compare, factor) is outlier
 
 
 def test_event_carries_before_and_after() -> None:
@@ -95,7 +119,7 @@ def test_leaving_out_unchanged_variants_gives_the_same_events() -> None:
     before = [
         view("a9", size=9.0),  # listed as before
         view("a10", state("150.00")),  # drops
-        view("a11", misses=2),  # its third miss: sold out (a9 of its product is listed)
+        view("a11", misses=2),  # its third miss: delisted, never sold out
         view("b10", code="M2002RHO", product="p2", misses=2),  # its product is gone: delisted
     ]
     after = [
@@ -112,15 +136,14 @@ def test_leaving_out_unchanged_variants_gives_the_same_events() -> None:
         {v.key: v for v in before if v.key != "a9"},
         {v.key: v for v in changed},
         styles_before={v.style_code for v in before},
-        listed_products={"p1", "p3"},
     )
     assert partial == full
     assert sorted(e.kind.value for e in full) == [
         "delisted",
+        "delisted",
         "new_colorway",
         "new_size",
         "price_drop",
-        "sold_out",
     ]
 
 

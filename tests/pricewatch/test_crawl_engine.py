@@ -235,18 +235,18 @@ import sys, threading
 from pricewatch.crawl import main
 from pricewatch.store import Store
 
-finish_crawl = Store.finish_crawl
+apply_listings = Store.apply_listings
 
-def finish_crawl_while_the_reactor_turns(self, *args, **kwargs):
+def apply_listings_while_the_reactor_turns(self, *args, **kwargs):
     from twisted.internet import reactor  # the one Scrapy installed (importing it installs one)
 
     turned = threading.Event()
     reactor.callFromThread(turned.set)
     if not turned.wait(timeout=5):
         print("TEST: the reactor stood still during a write", file=sys.stderr, flush=True)
-    return finish_crawl(self, *args, **kwargs)
+    return apply_listings(self, *args, **kwargs)
 
-Store.finish_crawl = finish_crawl_while_the_reactor_turns
+Store.apply_listings = apply_listings_while_the_reactor_turns
 sys.exit(main(sys.argv[1:]))
 """
 

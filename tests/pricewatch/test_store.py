@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from pricewatch.models import CrawlStatus, Listing, Stock
-from pricewatch.store import SCHEMA_VERSION, CrawlCounts, Store, StoreError
-from tests.support import make_listing
+from pricewatch.store import SCHEMA_VERSION, Store, StoreError
+from tests.support import finish, make_listing
 
 
 def listing(
@@ -29,9 +29,7 @@ def listing(
 
 def crawl(store: Store, listings: list[Listing], status: CrawlStatus = CrawlStatus.OK) -> int:
     crawl_id = store.start_crawl("Kith", "shopify", "https://kith.example", "USD")
-    store.finish_crawl(
-        crawl_id, status, CrawlCounts(), None if status == "ok" else "boom", listings
-    )
+    finish(store, crawl_id, status, listings)
     return crawl_id
 
 
@@ -173,9 +171,7 @@ def test_new_variants_of_a_second_shop_point_at_their_own_first_history_row(
     crawl(store, [listing("9"), listing("10")])
     crawl(store, [listing("10", price="139.99")])
     other = store.start_crawl("NB Corner", "shopify", "https://nbcorner.example", "USD")
-    store.finish_crawl(
-        other, CrawlStatus.OK, CrawlCounts(), None, [listing("10", price="120.00", shop="NB")]
-    )
+    finish(store, other, CrawlStatus.OK, [listing("10", price="120.00", shop="NB")])
     rows = store.db.execute(
         "SELECT v.id, v.price_minor, h.variant_id, h.price_minor, h.crawl_id, v.last_crawl_id "
         "FROM variants v JOIN history h ON h.id = v.history_id ORDER BY v.id"
@@ -206,14 +202,17 @@ def events(store: Store) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-def test_size_gone_while_its_siblings_change_price_is_sold_out_not_delisted(
+def test_size_gone_while_its_siblings_change_price_is_delisted_never_sold_out(
     store: Store,
 ) -> None:
     crawl(store, [listing("9"), listing("10"), listing("11")])
     for price in ("140.00", "135.00", "130.00"):  # missing_after = 3 crawls without size 11
         crawl(store, [listing("9", price=price), listing("10", price=price)])
-    assert ("sold_out", "11") in events(store)
-    assert ("delisted", "11") not in events(store)
+    assert ("delisted", "11") in events(store)
+    assert ("sold_out", "11") not in events(store)
+    # what is known of it is what was last seen: absence wrote no state
+    stock = store.db.execute("SELECT stock FROM variants WHERE size_label = '11'").fetchone()[0]
+    assert stock == "in_stock"
 
 
 def test_product_gone_with_all_its_sizes_is_delisted(store: Store) -> None:
