@@ -4,8 +4,8 @@
 
 Long polling, so no public URL is needed. The Bot API server is configurable (`[telegram]
 base_url`, env TELEGRAM_BASE_URL) for a self-hosted server or the tests' local one. The token
-comes from env TELEGRAM_BOT_TOKEN (read by `pricewatch.config`) and is never logged: httpx logs
-every request URL, which contains the token, at INFO, so its logger is kept at WARNING.
+comes from env TELEGRAM_BOT_TOKEN (read by `pricewatch.config`) and is never logged or shown:
+`bot.redact` redacts it out of every log record and out of any exception `run_bot` raises.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from telegram.ext import (
 
 from bot import handlers
 from bot.logic import charts_available, menu_commands
+from bot.redact import protect, scrub_exception
 from pricewatch.config import Config, ConfigError
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,8 @@ def build_application(
         raise BotConfigError(
             "no Telegram bot token: set TELEGRAM_BOT_TOKEN (or [telegram] token_file in the config)"
         )
-    # httpx logs "HTTP Request: POST https://.../bot<TOKEN>/getUpdates" at INFO
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # before the first request: every URL, and so many an error text, contains the token
+    protect(token)
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(token)
@@ -161,7 +162,29 @@ async def run_bot(
 ) -> None:
     """Answer people (long polling) and deliver alerts until ``stop_event`` is set (or, without
     one, until SIGINT or SIGTERM); then stop polling, let delivery finish the message it is
-    sending, and shut down cleanly."""
+    sending, and shut down cleanly. Whatever it raises names no token (``InvalidToken`` says
+    "the token ending …42"): callers print it, or let Python print its traceback."""
+    try:
+        await _run_bot(
+            config,
+            stop_event=stop_event,
+            db_path=db_path,
+            deliver=deliver,
+            delivery_interval=delivery_interval,
+        )
+    except Exception as exc:
+        scrub_exception(exc)
+        raise
+
+
+async def _run_bot(
+    config: Config,
+    *,
+    stop_event: asyncio.Event | None,
+    db_path: Path | None,
+    deliver: bool,
+    delivery_interval: float,
+) -> None:
     application = build_application(config, db_path=db_path)
     # with a stop_event the caller (e.g. the scheduler) owns SIGINT/SIGTERM: replacing its
     # handlers here, and removing them on the way out, would leave it deaf to Ctrl-C

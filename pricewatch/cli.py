@@ -474,24 +474,37 @@ def bot_command(ctx: click.Context, no_delivery: bool) -> None:
     import asyncio
     import logging
 
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import InvalidToken, NetworkError, TelegramError
 
     from bot.app import run_bot
+    from bot.redact import redact, token_tail
 
     config = _config(ctx)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    token = config.telegram.token or ""
     try:
         asyncio.run(run_bot(config, deliver=not no_delivery))
-    except InvalidToken as exc:  # getMe said no: the message never contains the token
-        raise ConfigError(f"the Bot API refused the bot token ({exc.message})") from None
+    except InvalidToken as exc:
+        # getMe said no. PTB's own text quotes the whole token: say what the server answered
+        # (the cause), and which token by its last characters only
+        cause = exc.__cause__
+        reason = cause.message if isinstance(cause, TelegramError) else exc.message
+        raise ConfigError(
+            f"the Bot API refused the bot token ending {token_tail(token)} "
+            f"({redact(reason, [token])})"
+        ) from None
     except NetworkError as exc:
         click.secho(
-            f"Error: cannot reach the Bot API at {config.telegram.base_url}: {exc.message}",
+            f"Error: cannot reach the Bot API at {config.telegram.base_url}: "
+            f"{redact(exc.message, [token])}",
             err=True,
             fg="red",
         )
+        sys.exit(1)
+    except TelegramError as exc:  # e.g. a 429 or a Conflict at start: one line, not a traceback
+        click.secho(f"Error: the Bot API said: {redact(exc.message, [token])}", err=True, fg="red")
         sys.exit(1)
 
 

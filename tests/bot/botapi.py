@@ -45,6 +45,8 @@ What is deliberately like the real Bot API (each an error real bots run into):
   ``editMessageText`` without ``reply_markup`` removes the inline keyboard; editing/deleting a
   missing message → 400 "message to edit not found" / "message to delete not found".
 * ``answerCallbackQuery`` for an unknown or already answered query → 400 "query is too old ...".
+* a call with any other token than the server's → 401 "Unauthorized" (recorded as a call
+  with ``status`` 401 and no parameters), as for a revoked or mistyped token;
 * ``getUpdates`` while a webhook is set → 409; a second concurrent ``getUpdates`` ends the one
   already waiting with 409 "Conflict: terminated by other getUpdates request ...".
 * privacy mode (``privacy_mode=True``, the Telegram default, reported by ``getMe`` as
@@ -1214,11 +1216,24 @@ class BotApiServer:
 
     async def _handle_method(self, request: web.Request) -> web.StreamResponse:
         received = time.monotonic()
-        if request.match_info["token"] != self.token:
-            return web.json_response(
-                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
-            )
         name = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            # as Telegram answers a revoked or mistyped token; recorded (status 401, no
+            # parameters) so a test can wait for the rejection
+            rejected = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            with self._calls_changed:
+                self._calls.append(
+                    ApiCall(
+                        method=self._METHODS.get(name.lower(), name),
+                        params={},
+                        time=received,
+                        chat_id=None,
+                        status=401,
+                        result=rejected,
+                    )
+                )
+                self._calls_changed.notify_all()
+            return web.json_response(rejected, status=401)
         method = self._METHODS.get(name.lower())
         params: dict[str, Any] = {}
         files: dict[str, bytes] = {}

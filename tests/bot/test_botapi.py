@@ -585,7 +585,7 @@ def test_wrong_token_raises_invalid_token(server: BotApiServer) -> None:
 
     with pytest.raises(InvalidToken):
         asyncio.run(main())
-    assert server.calls == []
+    assert [(c.method, c.status, c.params) for c in server.calls] == [("getMe", 401, {})]
 
 
 def test_raw_wire_format(server: BotApiServer) -> None:
