@@ -286,19 +286,28 @@ def chart(
     help="Address to listen on. Own SQL queries are allowed only on a loopback address.",
 )
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another name browsers may use to reach it (a reverse proxy's); repeatable.",
+)
 @common_options
 @click.pass_context
-def web(ctx: click.Context, host: str, port: int) -> None:
+def web(ctx: click.Context, host: str, port: int, allow_hosts: tuple[str, ...]) -> None:
     """Browse the database with Datasette, read-only, while crawls keep writing to it.
 
     Tables come with descriptions and units; canned queries: cheapest now per colorway and
     size, price history of one colorway, recent events. Needs the web extra:
-    pip install 'pricewatch-2002r[web]'.
+    pip install 'pricewatch-2002r[web]'. Only requests addressed to the address it serves
+    are answered (others get 421), so no web page can read it through DNS rebinding.
 
     \b
     Example:
         pricewatch web                                  # http://127.0.0.1:8001/pricewatch
         pricewatch web --db data/demo.db --port 8002
+        pricewatch web --host 0.0.0.0 --allow-host nas.local
     """
     from pricewatch.web import serve
 
@@ -308,6 +317,7 @@ def web(ctx: click.Context, host: str, port: int) -> None:
         host=host,
         port=port,
         on_ready=lambda url: console.print(f"Serving {db_path} read-only at {url} (Ctrl-C stops)"),
+        allow_hosts=allow_hosts,
     )
 
 

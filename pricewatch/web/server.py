@@ -11,12 +11,13 @@ import asyncio
 import inspect
 import ipaddress
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from pricewatch.store import StoreError
+from pricewatch.web.hosts import HostCheck, HostPolicy
 from pricewatch.web.metadata import metadata
 
 SETTINGS = {
@@ -98,14 +99,18 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8001,
     on_ready: Callable[[str], None] | None = None,
+    allow_hosts: Iterable[str] = (),
 ) -> None:
     """Serve until interrupted; ``on_ready`` gets the database's URL once it is open. Own SQL
-    is allowed only on a loopback address, because it could read the bot's tables."""
+    is allowed only on a loopback address, because it could read the bot's tables. Requests
+    must name this server in their Host header (`pricewatch.web.hosts`: no DNS rebinding);
+    ``allow_hosts`` are further names it answers to, e.g. a reverse proxy's."""
     datasette = make_datasette(db_path, allow_sql=is_loopback(host))
     import uvicorn  # a Datasette dependency
 
     asyncio.run(datasette.invoke_startup())
+    app = HostCheck(datasette.app(), HostPolicy(host, port, allow_hosts))
     if on_ready:
         shown = f"[{host}]" if ":" in host else host
         on_ready(f"http://{shown}:{port}/{db_path.stem}")
-    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning", lifespan="on")
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")

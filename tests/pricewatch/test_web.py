@@ -1,12 +1,17 @@
 """`pricewatch web`: Datasette's canned queries over a real database, read-only, through
-Datasette's own test client."""
+Datasette's own test client; and the real launcher refusing requests not addressed to it."""
 
 from __future__ import annotations
 
 import asyncio
+import http.client
+import os
 import shutil
+import socket
 import sqlite3
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -20,6 +25,7 @@ from pricewatch.history import current_offers
 from pricewatch.models import Stock
 from pricewatch.store import Store, StoreError
 from pricewatch.web import QUERIES, WebUnavailableError, make_datasette, metadata, serve
+from pricewatch.web.hosts import HostCheck, HostPolicy
 from pricewatch.web.server import split_config
 from tests.pricewatch.history_data import IN, Clock, build_known, crawl, listing
 
@@ -237,3 +243,105 @@ def test_serve_runs_datasette_read_only(known: Path, monkeypatch: pytest.MonkeyP
     result = CliRunner().invoke(cli, ["web", "--db", str(known), "--port", "8124"])
     assert result.exit_code == 0, result.output
     assert f"Serving {known} read-only at http://127.0.0.1:8124/known" in result.output
+    assert isinstance(calls[0][0], HostCheck)  # the launcher serves Datasette behind it
+
+
+# -- DNS rebinding: only requests addressed to this server are answered ------------------------
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def request(port: int, host_header: str | None, path: str) -> tuple[int, bytes]:
+    """GET ``path`` from 127.0.0.1:port with this Host header (None: no Host header)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=True)
+        if host_header is not None:
+            conn.putheader("Host", host_header)
+        conn.endheaders()
+        answer = conn.getresponse()
+        return answer.status, answer.read()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def web_server(known: Path) -> Iterator[int]:
+    """The real `pricewatch web` launcher (a child process) on a free loopback port."""
+    port = free_port()
+    command = [sys.executable, "-c", "from pricewatch.cli import main; main()", "web"]
+    command += ["--db", str(known), "--port", str(port)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and "Serving" in child.stdout.readline()
+        deadline = time.monotonic() + 30
+        while True:  # it said so just before binding: wait until it accepts connections
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and child.poll() is None, "no server"
+                time.sleep(0.05)
+        yield port
+    finally:
+        child.terminate()
+        child.wait(30)
+
+
+def test_web_refuses_a_foreign_host_header(web_server: int) -> None:
+    port = web_server
+    path = "/known/history.json?_shape=array&_size=1"
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", f"LOCALHOST.:{port}"):
+        status, body = request(port, host, path)
+        assert status == 200 and b"price_minor" in body, host
+    # a page of evil.example whose name now resolves to 127.0.0.1: its requests say so
+    for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1:{port + 1}"):
+        status, body = request(port, host, path)
+        assert status == 421 and body.startswith(b"421 Misdirected Request"), host
+        assert b"price_minor" not in body
+    status, body = request(port, None, path)  # HTTP/1.1 without Host: the server refuses it
+    assert status == 400 and b"price_minor" not in body
+
+
+def test_host_policy() -> None:
+    loopback = HostPolicy("127.0.0.1", 8001)
+    assert loopback.allows("127.0.0.1:8001") and loopback.allows("localhost:8001")
+    assert loopback.allows("[::1]:8001") and not loopback.allows("::1")  # that is port 80
+    assert not loopback.allows("192.168.1.5:8001") and not loopback.allows("localhost:8002")
+    assert not loopback.allows("localhost:8001:1") and not loopback.allows("")
+    assert HostPolicy("127.0.0.1", 80).allows("localhost")  # browsers leave out port 80
+    everywhere = HostPolicy("0.0.0.0", 8001, ["NAS.local"])
+    assert everywhere.allows("192.168.1.5:8001") and everywhere.allows("[fe80::1]:8001")
+    assert everywhere.allows("nas.local:8001") and everywhere.allows("localhost:8001")
+    assert not everywhere.allows("evil.example:8001")
+    one = HostPolicy("192.168.1.5", 8001)
+    assert one.allows("192.168.1.5:8001") and not one.allows("10.0.0.1:8001")
+    assert not one.allows("localhost:8001")  # it does not listen on loopback
+
+
+def test_host_check_needs_exactly_one_host_header() -> None:
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request"}
+
+    check = HostCheck(app, HostPolicy("127.0.0.1", 8001))
+    two = [(b"host", b"localhost:8001"), (b"host", b"evil.example:8001")]
+    asyncio.run(check({"type": "http", "headers": two}, receive, send))
+    asyncio.run(check({"type": "lifespan"}, receive, send))  # startup and shutdown pass
+    one = [(b"host", b"localhost:8001")]
+    asyncio.run(check({"type": "http", "headers": one}, receive, send))
+    assert sent[0]["status"] == 421 and seen == ["lifespan", "http"]
