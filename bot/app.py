@@ -20,7 +20,6 @@ from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -33,6 +32,7 @@ from telegram.ext import (
 
 from bot import handlers
 from bot.logic import charts_available, menu_commands
+from bot.ratelimit import ReplyRateLimiter, no_reply_retries
 from bot.redact import protect, scrub_exception
 from pricewatch.config import Config, ConfigError
 
@@ -72,9 +72,9 @@ def build_application(
         .post_init(_post_init)
     )
     if rate_limit:
-        # Telegram's overall (30/s) and per-group (20/min) limits for replies; the per-chat
-        # 1/s limit for alerts is bot.delivery's job
-        builder = builder.rate_limiter(AIORateLimiter())
+        # Telegram's overall (30/s) and per-group (20/min) limits for replies, which are sent
+        # again after a 429; the per-chat 1/s limit for alerts is bot.delivery's job
+        builder = builder.rate_limiter(ReplyRateLimiter())
     application: BotApplication = builder.build()
     application.bot_data[handlers.CONFIG] = config
     application.bot_data[handlers.DB_PATH] = Path(db_path or config.db_path)
@@ -235,12 +235,15 @@ def _start_delivery(
             log.warning("bot.delivery is not installed: alerts will not be sent")
         return None
     task = asyncio.create_task(
-        delivery_loop(
-            application.bot,
-            application.bot_data[handlers.DB_PATH],
-            stop=stop,
-            admin_chat_ids=config.telegram.admin_chat_ids,
-            interval=interval,
+        # delivery pauses and requeues on a 429 itself: the limiter must not sit on it
+        no_reply_retries(
+            delivery_loop(
+                application.bot,
+                application.bot_data[handlers.DB_PATH],
+                stop=stop,
+                admin_chat_ids=config.telegram.admin_chat_ids,
+                interval=interval,
+            )
         ),
         name="delivery",
     )

@@ -24,7 +24,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import logic
@@ -398,10 +398,15 @@ async def stale_button(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """The one error handler: log with the update id (never the token), tell the chat."""
+    """The one error handler: log with the update id (never the token), tell the chat. A 429
+    (the reply was sent again and again refused) gets one log line and nothing sent: anything
+    sent now would meet the same flood control."""
     update_id = update.update_id if isinstance(update, Update) else None
     error = context.error
     chat = update.effective_chat if isinstance(update, Update) else None
+    if isinstance(error, RetryAfter):
+        log.warning("update %s: no reply, Telegram flood control: %s", update_id, error.message)
+        return
     if isinstance(error, Forbidden) and chat is not None:
         # blocked by the person or removed from the group: stop writing to them
         log.info("chat %s is gone (update %s): %s", chat.id, update_id, error)

@@ -14,14 +14,23 @@ The class is pure bookkeeping over an injected clock, so tests drive it with a f
 ``delay()`` says how long until a send is allowed and ``record()`` counts one. ``acquire()`` is
 the async convenience that waits (with an injectable ``sleep``) and reserves the slot; tasks
 sharing one limiter may call it at once.
+
+`ReplyRateLimiter` is the Application's PTB rate limiter: replies to people wait out a 429
+(``RetryAfter``) and are sent again, up to ``REPLY_RETRIES`` times; alert delivery, which
+keeps its own outbox and pauses on a 429 itself, gets the 429 at once (`no_reply_retries`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Coroutine
+from typing import Any, TypeVar
+
+from telegram.ext import AIORateLimiter
 
 GROUP_TYPES = frozenset({"group", "supergroup", "channel"})
 
@@ -166,3 +175,54 @@ class RateLimiter:
         }
         for chat in [chat for chat, sent in self._groups.items() if not self._trim(sent, now - 60)]:
             del self._groups[chat]
+
+
+# -- replies under Telegram's flood control ------------------------------------------------------
+
+#: How often a reply that Telegram answered 429 is sent again (each after its retry_after).
+REPLY_RETRIES = 3
+
+T = TypeVar("T")
+
+# False in the alert delivery's task and the tasks it starts: a context variable, as delivery
+# sends through the same Bot (and so the same rate limiter) as the replies
+_retry_replies: contextvars.ContextVar[bool] = contextvars.ContextVar("retry_replies", default=True)
+
+
+async def no_reply_retries(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` (as a task's whole body) with no RetryAfter retries for its sends:
+    a 429 reaches it at once. The setting stays inside the task's own context."""
+    _retry_replies.set(False)
+    return await coroutine
+
+
+class ReplyRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter (the overall and per-group limits), retrying a reply that got a
+    429 up to ``reply_retries`` times, and quiet about giving up: the caller's error (the
+    error handler's one line, or delivery's) says it, without a traceback."""
+
+    def __init__(self, reply_retries: int | None = None) -> None:
+        super().__init__(max_retries=0)
+        self.reply_retries = REPLY_RETRIES if reply_retries is None else reply_retries
+        # "Rate limit hit after maximum of N retries" is logged with a traceback, and the
+        # same RetryAfter is raised to the caller, who logs it again
+        logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_drop_gave_up)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        if rate_limit_args is None and _retry_replies.get():
+            rate_limit_args = self.reply_retries
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
+def _drop_gave_up(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("Rate limit hit after maximum")

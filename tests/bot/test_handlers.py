@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bot import handlers, logic
+from bot import handlers, logic, ratelimit
 from bot.app import BotConfigError, build_application, run_bot
 from pricewatch.cli import cli
 from pricewatch.config import Config
@@ -393,6 +393,73 @@ def test_one_error_handler_logs_and_apologises(
     ]
     assert failure and failure[0].exc_info and "caught fire" in str(failure[0].exc_info[1])
     assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
+
+
+def test_a_reply_refused_with_429_is_sent_again(
+    chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    chat.server.fail_next("sendMessage", status=429, retry_after=1, chat_id=USER)
+    reply = chat.say(USER, "/help")  # the next accepted message: the retry, after 1 s
+    assert reply.text == logic.help_text(charts=logic.charts_available())
+    statuses = [c.status for c in chat.server.calls if c.method == "sendMessage"]
+    assert statuses == [429, 200]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
+
+
+def test_a_reply_still_refused_gets_one_log_line_and_no_apology(
+    server: BotApiServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(ratelimit, "REPLY_RETRIES", 1)  # one retry: a shorter test
+    chat, bot = start_bot(server, tmp_path)
+    try:
+        server.fail_next("sendMessage", status=429, retry_after=1, times=2, chat_id=USER)
+        update = server.send_text(USER, "/help")
+        # updates are handled one at a time: this reply comes after the error handler ran
+        chat.say(ADMIN_CHAT, "/help")
+    finally:
+        bot.stop()
+    to_user = [c.status for c in server.calls if c.method == "sendMessage" and c.chat_id == USER]
+    assert to_user == [429, 429]  # sent, sent again; no "Something went wrong" into the 429
+    assert handlers.ERROR_TEXT not in server.sent_texts()
+    complaints = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in complaints] == [
+        f"update {update['update_id']}: no reply, Telegram flood control: "
+        "Flood control exceeded. Retry in 1 seconds"
+    ]
+    assert not [r for r in caplog.records if r.exc_info or r.exc_text]  # no traceback
+
+
+def test_alert_delivery_gets_a_429_at_once(server: BotApiServer, tmp_path: Path) -> None:
+    """Delivery pauses and requeues on a 429 itself: the replies' retries are not for it."""
+    pytest.importorskip("bot.delivery")
+    chat, bot = start_bot(server, tmp_path, deliver=True)
+    try:
+        chat.say(USER, "/subscribe M2002RDA 10")
+        server.fail_next("sendMessage", status=429, retry_after=1, chat_id=USER)
+        with Store(chat.db) as store:  # the next crawl drops the price
+            crawl(
+                store,
+                "Kith",
+                [
+                    listing("Kith", "M2002RDA", "9", "150.00"),
+                    listing("Kith", "M2002RDA", "10", "129.99", label="US 10 / UK 9.5 / EU 44"),
+                    listing("Kith", "M2002RDA", "11", "150.00", Stock.SOLD_OUT),
+                    listing("Kith", "M2002RXU", "10", "170.00"),
+                ],
+            )
+        server.wait_for(lambda c: sent_to(USER)(c) and "129.99" in (c.text or ""))
+    finally:
+        bot.stop()
+    # delivery saw the 429 and requeued the row (an attempt more, the error kept): had the
+    # limiter retried it unseen, it would be ("sent", 1) with no error
+    assert chat.rows("SELECT status, attempts FROM outbox") == [("sent", 2)]
+    [(error,)] = chat.rows("SELECT error FROM outbox")
+    assert error and error.startswith("RetryAfter")
 
 
 def test_a_chat_that_blocked_the_bot_is_marked_inactive(chat: Chat) -> None:
