@@ -36,7 +36,7 @@ from pricewatch.history import (
     tracked_styles,
 )
 from pricewatch.models import Stock
-from pricewatch.prices import PriceError, format_price, parse_price
+from pricewatch.prices import PriceError, format_price, minor_unit, parse_money, price_cap
 from pricewatch.sizes import SizeError, format_size, parse_user_size
 from pricewatch.status import watch_status
 from pricewatch.store import Store
@@ -56,7 +56,9 @@ QUOTE_LIMIT = 50  # the most of a person's own text we ever send back
 # refused before it is parsed (so no parser ever sees, or quotes back, 5,000 characters).
 MAX_ARGS_LENGTH = 300
 MAX_SIZES = 12
-MAX_PRICE_LIMIT = Decimal("100000")
+# A max price without a currency applies to offers in any currency; it is checked against the
+# rules (2 decimals, the usual cap) of this one, as most shops' currencies have them
+ANY_CURRENCY_RULES = "USD"
 FLOW_TTL_SECONDS = 3600.0  # a guided /subscribe menu older than this has expired
 COLORWAYS_PER_PAGE = 8
 COMMON_SIZES = (7.0, 7.5, 8.0, 8.5, 9.0, 9.5, 10.0, 10.5, 11.0, 11.5, 12.0, 12.5, 13.0)
@@ -78,7 +80,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "/subscribe – a guided menu; or one line: <code>/subscribe M2002RDA 10 max=150</code>, "
         "<code>/subscribe any 10.5</code>, sizes <code>uk9.5</code> <code>eu44</code> "
         '<code>10,10.5</code>, <code>shop="Shoe Palace"</code>, '
-        "<code>kinds=restock,price_drop</code>",
+        "<code>kinds=restock,price_drop</code>, <code>max=€130</code> (euro offers only)",
     ),
     ("subscriptions", "Your subscriptions", "/subscriptions – what this chat is subscribed to"),
     (
@@ -204,6 +206,22 @@ def format_money(amount: Decimal, currency: str = "USD") -> str:
     return text.removesuffix(".00") if amount == amount.to_integral_value() else text
 
 
+def format_amount(amount: Decimal, currency: str | None) -> str:
+    """A max price as people say it: "€130", "$139.99", "¥30,000"; "150" with no currency."""
+    if currency is not None:
+        return format_money(amount, currency)
+    return f"{int(amount):,}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+
+
+def max_label(amount: Decimal | None, currency: str | None) -> str:
+    """ "max €130"; "max 150 (any currency)" for a max that applies to offers in every
+    currency; "no price limit"."""
+    if amount is None:
+        return "no price limit"
+    label = f"max {format_amount(amount, currency)}"
+    return label if currency is not None else f"{label} (any currency)"
+
+
 def kind_label(kind: EventKind) -> str:
     return kind.value.replace("_", " ")
 
@@ -233,6 +251,8 @@ def describe(
     max_price: Decimal | None,
     kinds: Iterable[EventKind],
     names: Mapping[str, str | None],
+    *,
+    max_currency: str | None = None,
 ) -> str:
     """One subscription in words, plain text:
     "M2002RDA (Protection Pack Rain Cloud), US 10, any shop, max $150, alerts: restock, ..."."""
@@ -240,7 +260,7 @@ def describe(
         colorway_label(style_code, names),
         sizes_label(sizes),
         shop or "any shop",
-        f"max {format_money(max_price)}" if max_price is not None else "no price limit",
+        max_label(max_price, max_currency),
         "alerts: " + ", ".join(kind_label(k) for k in kinds),
     ]
     return ", ".join(parts)
@@ -254,6 +274,7 @@ def describe_subscription(subscription: Subscription, names: Mapping[str, str | 
         subscription.max_price,
         subscription.kinds,
         names,
+        max_currency=subscription.max_currency,
     )
 
 
@@ -421,26 +442,69 @@ def parse_sizes(words: Sequence[str]) -> tuple[float, ...]:
     return unique
 
 
-def parse_max_price(text: str) -> Decimal:
-    """A max price as typed ("150", "$139.99"); must be more than 0."""
+# One number, with at most a currency symbol or code before or after it. Anything else after
+# the digits ("1e309", "1e-7") is not a price: price_parser would read its first digit ("1").
+_MAX_SHAPE = re.compile(r"(?P<lead>\D*?)(?P<number>\d(?:[\d.,'’ ]*\d)?)(?P<tail>\D*)")
+
+
+def parse_max(text: str) -> tuple[Decimal, str | None]:
+    """A max price as typed, and its currency if it names one: "150" -> (150, None) (any
+    currency), "$139.99" -> (139.99, "USD"), "€130", "130eur", "130 EUR" -> (130, "EUR").
+    At least one minor unit of the currency, in whole minor units, at most its absurd-price
+    cap (`pricewatch.prices.price_cap`); anything else is a `BadInput` saying why."""
     value = text.strip()
     if not value:
         raise BadInput("max= needs a price, like max=150")
+    unreadable = BadInput(f"I couldn't read “{quote(value, 20)}” as a price; try max=150")
     if value[0] in "-−–":
         raise BadInput("max price must be more than 0")
+    shape = _MAX_SHAPE.fullmatch(value) if len(value) <= 30 else None
+    if shape is None:
+        raise unreadable
     try:
-        amount = parse_price(value[:30])
-    except PriceError as exc:  # "$-5", "nan", "inf"
+        amount, currency = parse_money(value)
+    except PriceError as exc:  # "$-5"
         if "negative" in str(exc):
             raise BadInput("max price must be more than 0") from exc
-        amount = None
-    if amount is None or len(value) > 30:
-        raise BadInput(f"I couldn't read “{quote(value, 20)}” as a price; try max=150")
+        raise unreadable from exc
+    if amount is None:
+        raise unreadable
+    marks = (shape["lead"] + shape["tail"]).strip()
+    if marks and currency is None:
+        raise BadInput(
+            f"I don't know the currency “{quote(marks, 12)}”; write it like max=€130, "
+            "max=130eur or max=£99 (or no currency: any)"
+        )
     if amount <= 0:
         raise BadInput("max price must be more than 0")
-    if amount > MAX_PRICE_LIMIT:
-        raise BadInput(f"max price must be below {format_money(MAX_PRICE_LIMIT)}")
-    return amount
+    rules = currency or ANY_CURRENCY_RULES
+    unit, cap = minor_unit(rules), price_cap(rules)
+    if amount < unit:
+        raise BadInput(f"max price must be at least {format_amount(unit, currency)}")
+    if amount % unit:
+        decimals = len(str(unit).partition(".")[2])  # "0.01" -> 2, "1" -> 0
+        if currency is None:
+            raise BadInput(f"max price can have at most {decimals} decimals")
+        allowed = f"at most {decimals} decimals" if decimals else "no decimals"
+        raise BadInput(f"a price in {currency} has {allowed}")
+    if amount > cap:
+        message = f"max price must be at most {format_amount(cap, currency)}"
+        if currency is None:
+            message += " (for yen or won, write the currency: max=¥30000)"
+        raise BadInput(message)
+    return amount, currency
+
+
+def parse_max_price(text: str) -> Decimal:
+    """The amount of `parse_max` (a max price as typed, checked the same way)."""
+    return parse_max(text)[0]
+
+
+def _currency_word(word: str) -> bool:
+    """ "EUR", "usd", "€": a currency written apart from the max price before it."""
+    if len(word) > 4 or any(ch.isdigit() for ch in word):
+        return False
+    return parse_money(f"1 {word}")[1] is not None
 
 
 def parse_kinds(text: str) -> tuple[EventKind, ...]:
@@ -486,6 +550,7 @@ class SubscribeRequest:
     shop: str | None = None
     max_price: Decimal | None = None
     kinds: tuple[EventKind, ...] = DEFAULT_KINDS
+    max_currency: str | None = None  # None: the max applies to offers in any currency
 
 
 @dataclass(frozen=True)
@@ -514,8 +579,16 @@ def parse_subscribe(text: str, catalog: Catalog) -> SubscribeRequest:
         raise BadInput(f"Tell me what to watch, like {EXAMPLE}")
     positional: list[str] = []
     options: dict[str, str] = {}
-    for word in words:
+    previous = ""
+    for index, word in enumerate(words):
+        after_max, previous = previous == "max", ""
         if "=" not in word:
+            # "max=130 EUR": the currency is a word of its own. ("eur 44" is an EU size.)
+            size_follows = index + 1 < len(words) and _looks_like_size(words[index + 1])
+            is_size_system = word.lower() in _SIZE_SYSTEM_WORDS and size_follows
+            if after_max and _currency_word(word) and not is_size_system:
+                options["max"] += " " + word
+                continue
             positional.append(word)
             continue
         key, _, value = word.partition("=")
@@ -528,16 +601,19 @@ def parse_subscribe(text: str, catalog: Catalog) -> SubscribeRequest:
         if canonical in options:
             raise BadInput(f"{canonical}= is given twice")
         options[canonical] = value
+        previous = canonical
     if not positional:
         raise BadInput(f"Start with a style code or “any”, like {EXAMPLE}")
     style = parse_style(positional[0], catalog.names.keys())
     sizes = parse_sizes(positional[1:] + options.get("sizes", "").split())
+    max_price, max_currency = parse_max(options["max"]) if "max" in options else (None, None)
     return SubscribeRequest(
         style_code=style,
         sizes=sizes,
         shop=parse_shop(options["shop"], catalog.shops) if "shop" in options else None,
-        max_price=parse_max_price(options["max"]) if "max" in options else None,
+        max_price=max_price,
         kinds=parse_kinds(options["kinds"]) if "kinds" in options else DEFAULT_KINDS,
+        max_currency=max_currency,
     )
 
 
@@ -569,6 +645,7 @@ def subscribe(store: Store, chat_id: int, request: SubscribeRequest, *, limit: i
             and existing.sizes == tuple(sorted(set(request.sizes)))
             and (existing.shop or "").casefold() == (request.shop or "").casefold()
             and existing.max_price == request.max_price
+            and existing.max_currency == request.max_currency
             and set(existing.kinds) == set(request.kinds)
         )
         if same:
@@ -585,6 +662,7 @@ def subscribe(store: Store, chat_id: int, request: SubscribeRequest, *, limit: i
             max_price=request.max_price,
             kinds=request.kinds,
             limit=limit,
+            max_currency=request.max_currency,
         )
     except SubscriptionError as exc:
         return Reply("Sorry: " + esc(exc))
@@ -908,6 +986,7 @@ class Flow:
     max_price: Decimal | None = None
     kinds: set[EventKind] = field(default_factory=lambda: set(DEFAULT_KINDS))
     message_id: int | None = None
+    max_currency: str | None = None
 
     def request(self) -> SubscribeRequest:
         return SubscribeRequest(
@@ -916,6 +995,7 @@ class Flow:
             shop=self.shop,
             max_price=self.max_price,
             kinds=tuple(k for k in EventKind if k in self.kinds),
+            max_currency=self.max_currency,
         )
 
 
@@ -987,7 +1067,7 @@ def _so_far(flow: Flow) -> str:
     if _STEP_NUMBER.get(flow.step, 6) > 3:
         parts.append(flow.shop or "any shop")
     if _STEP_NUMBER.get(flow.step, 6) > 4:
-        parts.append(f"max {format_money(flow.max_price)}" if flow.max_price else "no price limit")
+        parts.append(max_label(flow.max_price, flow.max_currency))
     return esc(", ".join(parts))
 
 
@@ -1048,11 +1128,12 @@ def flow_screen(flow: Flow) -> Reply:
         keyboard = [*_rows(buttons, 2), (Button("Any shop", _data(flow, "s", "*")),), cancel]
         return Reply(f"{head} · {_so_far(flow)}\nWhich shop?", tuple(keyboard))
     if step == Step.PRICE:
-        prices = [Button(format_money(p), _data(flow, "m", str(p))) for p in PRICE_BUTTONS]
+        # no currency on the buttons: like a typed "140", they apply to offers in any one
+        prices = [Button(format_amount(p, None), _data(flow, "m", str(p))) for p in PRICE_BUTTONS]
         keyboard = [(Button("No limit", _data(flow, "m", "-")),), *_rows(prices, 3), cancel]
         text = (
             f"{head} · {_so_far(flow)}\nAlert only at or below a price? Tap one, or type a "
-            "number like 140."
+            "number like 140 (with a currency, €140 or 140 GBP, for offers in it only)."
         )
         cheapest = flow.options.cheapest.get(flow.style_code or "")
         if cheapest:
@@ -1073,7 +1154,13 @@ def flow_screen(flow: Flow) -> Reply:
     names = dict(flow.options.colorways)
     text = "<b>Subscribe to</b>\n" + esc(
         describe(
-            request.style_code, request.sizes, request.shop, request.max_price, request.kinds, names
+            request.style_code,
+            request.sizes,
+            request.shop,
+            request.max_price,
+            request.kinds,
+            names,
+            max_currency=request.max_currency,
         )
     )
     keyboard = [(Button("✅ Subscribe", _data(flow, "y")), Button("✖ Cancel", _data(flow, "x")))]
@@ -1109,7 +1196,7 @@ def flow_press(flow: Flow, action: str, arg: str) -> FlowOutcome:
             flow.shop = None if arg == "*" else flow.options.shops[int(arg)]
             flow.step = Step.PRICE
         elif action == "m":
-            flow.max_price = None if arg == "-" else parse_max_price(arg)
+            flow.max_price, flow.max_currency = (None, None) if arg == "-" else parse_max(arg)
             flow.step = Step.KINDS
         elif action == "k":
             flow.kinds.symmetric_difference_update({list(EventKind)[int(arg)]})
@@ -1133,7 +1220,7 @@ def flow_text(flow: Flow, text: str) -> FlowOutcome | None:
                 flow.sizes = set(sorted(flow.sizes)[:MAX_SIZES])
             return FlowOutcome(flow_screen(flow))
         if flow.step == Step.PRICE:
-            flow.max_price = parse_max_price(text)
+            flow.max_price, flow.max_currency = parse_max(text)
             flow.step = Step.KINDS
             return FlowOutcome(flow_screen(flow))
     except BadInput as exc:

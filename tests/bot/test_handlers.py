@@ -189,8 +189,8 @@ def test_start_deep_link_offers_to_subscribe(chat: Chat) -> None:
 def test_one_line_subscribe_list_and_unsubscribe(chat: Chat) -> None:
     reply = chat.say(USER, "/subscribe M2002RDA 10 max=150")
     assert (
-        "✅ Subscribed (#1): M2002RDA (Protection Pack Rain Cloud), US 10, any shop, max $150"
-        in (reply.text or "")
+        "✅ Subscribed (#1): M2002RDA (Protection Pack Rain Cloud), US 10, any shop, "
+        "max 150 (any currency)" in (reply.text or "")
     )
     assert chat.rows("SELECT chat_id, style_code, sizes, max_price FROM subscriptions") == [
         (USER, "M2002RDA", "[10.0]", "150")
@@ -221,6 +221,18 @@ def test_one_line_subscribe_list_and_unsubscribe(chat: Chat) -> None:
     )
 
 
+def test_a_max_price_in_euros_is_stored_and_shown_in_euros(chat: Chat) -> None:
+    reply = chat.say(USER, "/subscribe M2002RDA 10 max=€130")
+    assert "US 10, any shop, max €130, alerts" in (reply.text or "")
+    assert chat.rows("SELECT max_price, max_currency FROM subscriptions") == [("130", "EUR")]
+    assert "max €130" in (chat.say(USER, "/subscriptions").text or "")
+    refused = chat.say(USER, "/subscribe M2002RDA 10 max=1e309")
+    assert refused.text == "I couldn't read “1e309” as a price; try max=150"
+    refused = chat.say(USER, "/subscribe M2002RDA 10 max=0.001")
+    assert refused.text == "Max price must be at least 0.01"
+    assert chat.rows("SELECT count(*) FROM subscriptions") == [(1,)]
+
+
 def test_guided_flow_with_buttons_and_a_typed_price(chat: Chat) -> None:
     first = chat.say(USER, "/subscribe")
     assert "Which colorway?" in (first.text or "")
@@ -234,7 +246,7 @@ def test_guided_flow_with_buttons_and_a_typed_price(chat: Chat) -> None:
     assert "Which alerts?" in (typed.text or "")
     chat.press(USER, chat.button(USER, "Done ›"))
     confirm = chat.server.bot_messages(USER)[-1]
-    assert "US 10, 10.5, Kith, max $140" in confirm["text"]
+    assert "US 10, 10.5, Kith, max 140 (any currency)" in confirm["text"]
     answer = chat.press(USER, chat.button(USER, "✅ Subscribe"))
     assert answer.ok
     done = chat.server.bot_messages(USER)[-1]

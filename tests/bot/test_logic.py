@@ -141,7 +141,7 @@ def test_subscribe_and_describe(store: Store) -> None:
         Decimal(150),
     )
     described = (
-        "M2002RDA (Protection Pack Rain Cloud), US 10, any shop, max $150, "
+        "M2002RDA (Protection Pack Rain Cloud), US 10, any shop, max 150 (any currency), "
         "alerts: restock, price drop, new colorway, new size"
     )
     assert f"Subscribed (#{subscription.id}): {described}." in reply.text
@@ -175,6 +175,101 @@ def test_bad_input_is_a_reply_not_an_exception(store: Store) -> None:
     reply = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=-5", limit=25)
     assert reply == Reply("Max price must be more than 0")
     assert list_subscriptions(store, CHAT) == []
+
+
+# -- max= : an amount a shop could ask, in the currency it names -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "currency"),
+    [
+        ("150", "150", None),  # no currency: the max applies to offers in any currency
+        ("$139.99", "139.99", "USD"),
+        ("€130", "130", "EUR"),
+        ("130eur", "130", "EUR"),
+        ("£99", "99", "GBP"),
+        ('"130 EUR"', "130", "EUR"),
+        ("130 EUR", "130", "EUR"),  # the currency as a word of its own
+        ("130 usd", "130", "USD"),
+        ("¥30000", "30000", "JPY"),  # above the 5,000 of most currencies: yen are small
+        ("0.01", "0.01", None),
+        ("$5000", "5000", "USD"),
+        ("1,299.50€", "1299.50", "EUR"),
+    ],
+)
+def test_max_price_and_its_currency(text: str, amount: str, currency: str | None) -> None:
+    request = logic.parse_subscribe(f"M2002RDA 10 max={text}", CATALOG)
+    assert (request.max_price, request.max_currency) == (Decimal(amount), currency)
+    assert request.sizes == (10.0,)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1e309", "I couldn't read “1e309” as a price"),  # was stored as "max $1"
+        ("1e-7", "I couldn't read “1e-7” as a price"),  # was stored as "max $1"
+        ("0.001", "max price must be at least 0.01"),  # was "$0.00": it could never fire
+        ("€0.001", "max price must be at least €0.01"),
+        ("¥0.5", "max price must be at least ¥1"),
+        ("¥130.5", "a price in JPY has no decimals"),
+        ("$1.5555", "a price in USD has at most 2 decimals"),
+        ("1.999", "max price can have at most 2 decimals"),
+        ("5000.01", "max price must be at most 5,000 (for yen or won"),
+        ("$100000", "max price must be at most $5,000"),
+        ("¥500001", "max price must be at most ¥500,000"),
+        ("130kr", "I don't know the currency “kr”"),  # SEK, DKK, NOK or ISK?
+        ("130bucks", "I don't know the currency “bucks”"),
+        ("inf", "I couldn't read “inf” as a price"),
+    ],
+)
+def test_max_price_out_of_range_or_unreadable(text: str, message: str) -> None:
+    assert message in problem(f"M2002RDA 10 max={text}")
+
+
+def test_a_currency_word_after_max_is_not_a_size() -> None:
+    eu = logic.parse_subscribe("M2002RDA max=130 eur 44", CATALOG)  # "eur 44" is an EU size
+    assert (eu.max_price, eu.max_currency, eu.sizes) == (Decimal(130), None, (10.0,))
+    usd = logic.parse_subscribe("M2002RDA max=130 USD 10", CATALOG)
+    assert (usd.max_currency, usd.sizes) == ("USD", (10.0,))
+    assert "couldn't read 'kith' as a shoe size" in problem("M2002RDA max=130 kith")
+
+
+def test_the_max_is_stored_and_shown_with_its_currency(store: Store) -> None:
+    reply = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=€130", limit=25)
+    assert "US 10, any shop, max €130, alerts" in reply.text
+    [subscription] = list_subscriptions(store, CHAT)
+    assert (subscription.max_price, subscription.max_currency) == (Decimal(130), "EUR")
+    # the same amount in another currency is another subscription; in the same, a duplicate
+    dollars = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=$130", limit=25)
+    assert "max $130" in dollars.text
+    anywhere = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=130", limit=25)
+    assert "max 130 (any currency)" in anywhere.text
+    again = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=130EUR", limit=25)
+    assert "You already have this subscription" in again.text
+    [listed] = logic.subscriptions_reply(store, CHAT)
+    assert "max €130" in listed.text and "max $130" in listed.text
+    assert [(s.max_price, s.max_currency) for s in list_subscriptions(store, CHAT)] == [
+        (Decimal(130), "EUR"),
+        (Decimal(130), "USD"),
+        (Decimal(130), None),
+    ]
+
+
+def test_the_guided_flow_reads_a_typed_currency(store: Store) -> None:
+    flow = logic.new_flow(logic.flow_options(store), started=0.0, style_code="M2002RDA")
+    logic.flow_press(flow, "zd", "")
+    logic.flow_press(flow, "s", "*")
+    outcome = logic.flow_text(flow, "0.001")
+    assert outcome is not None and outcome.error == "Max price must be at least 0.01"
+    outcome = logic.flow_text(flow, "£99")
+    assert outcome is not None and (flow.max_price, flow.max_currency) == (Decimal(99), "GBP")
+    assert outcome.screen is not None and "max £99" in outcome.screen.text
+    logic.flow_press(flow, "kd", "")
+    logic.flow_press(flow, "y", "")
+    reply = logic.finish_flow(store, CHAT, flow, limit=25)
+    assert "max £99" in reply.text
+    [subscription] = list_subscriptions(store, CHAT)
+    assert subscription.max_currency == "GBP"
 
 
 def test_unsubscribe_buttons_and_numbers(store: Store) -> None:
@@ -386,7 +481,7 @@ def test_guided_flow_from_colorway_to_subscription(store: Store) -> None:
     for action, arg, step in steps:
         outcome = logic.flow_press(flow, action, arg)
         assert outcome.screen is not None and flow.step == step
-    assert "Subscribe to</b>\nM2002RDA (Protection Pack Rain Cloud), US 10, Kith, max $150" in (
+    assert "Subscribe to</b>\nM2002RDA (Protection Pack Rain Cloud), US 10, Kith, max 150 " in (
         outcome.screen.text
     )
     done = logic.flow_press(flow, "y", "")
@@ -423,7 +518,7 @@ def test_flow_screens_keyboards() -> None:
     assert shops == ["Bodega", "Kith", "Any shop", "✖ Cancel"]
     logic.flow_press(flow, "s", "*")
     prices = [b.text for b in all_buttons(logic.flow_screen(flow))]
-    assert prices[:4] == ["No limit", "$120", "$130", "$150"]
+    assert prices[:4] == ["No limit", "120", "130", "150"]  # no currency: applies to any
     logic.flow_press(flow, "m", "-")
     kinds = [b.text for b in all_buttons(logic.flow_screen(flow))]
     assert kinds[:2] == ["✅ restock", "▫️ sold out"] and kinds[-2:] == ["Done ›", "✖ Cancel"]
