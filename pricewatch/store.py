@@ -614,9 +614,9 @@ class Store:
         if blind:  # a product failed without an id: nothing is proven absent
             unknown.update(absent)
             absent = []
-        execute(
+        execute(  # listed, though not trusted: not missing (a failed product's may not be)
             "UPDATE variants SET misses = 0 WHERE id IN (SELECT value FROM json_each(?))",
-            [json.dumps([variant_ids[key] for key in unknown if key in listed])],
+            [json.dumps([variant_ids[key] for key in untrusted if key in known])],
         )
         result.unknown = len(unknown)
         # Missing is not sold out: count the miss, keep the last known state.

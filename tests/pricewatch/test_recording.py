@@ -234,3 +234,16 @@ def test_a_size_back_after_being_delisted_restocks_only_if_it_was_seen_sold_out(
     assert sorted(kinds(gone)) == [("delisted", "10"), ("delisted", "11")]
     back = record(store, product("p1", size("9"), size("10"), size("11")))
     assert kinds(back) == [("restock", "11")]
+
+
+def test_a_dropped_listing_proves_the_size_is_listed_so_its_misses_start_again(
+    store: Store,
+) -> None:
+    """Found by the stateful test: a miss, a crawl listing the size with a bad price, then two
+    misses were three misses in a row, and a delisted alert."""
+    record(store, product("p1", size("9"), size("10")))
+    record(store, product("p1", size("9")))
+    record(store, product("p1", size("9"), size("10", price="0.00")))
+    for _ in range(2):
+        assert kinds(record(store, product("p1", size("9")))) == []
+    assert stored(store, "10") == (15000, "in_stock", 2)
