@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from pricewatch.changes import EventKind
 from pricewatch.models import Stock
@@ -99,15 +100,41 @@ def _same_size(label: str, size_us: float) -> bool:
 
 
 def price_text(alert: Alert) -> str:
-    """ "$144.99 → $139.99" for a change of price, else the one price known. Not escaped."""
+    """ "$144.99 → $139.99" for a change of price, else the one price known. A restock compares
+    with the price this chat was last told, if any (its price may have moved while it was sold
+    out, without an alert). Not escaped."""
+    before = alert.told_price if alert.kind == EventKind.RESTOCK else alert.old_price
     try:
-        old = format_price(alert.old_price, alert.currency) if alert.old_price is not None else ""
+        old = format_price(before, alert.currency) if before is not None else ""
         new = format_price(alert.new_price, alert.currency) if alert.new_price is not None else ""
     except PriceError:
         return ""
     if old and new and old != new:
         return f"{old} → {new}"
     return new or old
+
+
+def gone_text(since: str | None, back: str) -> str:
+    """ "back after 4 min": how long a restocked size was seen sold out; "" if unknown."""
+    if not since:
+        return ""
+    try:
+        seconds = (_moment(back) - _moment(since)).total_seconds()
+    except ValueError:
+        return ""
+    if seconds < 0:
+        return ""
+    if seconds < 90:
+        return f"back after {max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"back after {round(seconds / 60)} min"
+    if seconds < 36 * 3600:
+        return f"back after {round(seconds / 3600)} h"
+    return f"back after {round(seconds / 86400)} days"
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def colorway_heading(alert: Alert) -> str:
@@ -130,6 +157,8 @@ def alert_line(alert: Alert) -> str:
     stock = alert.new_stock if alert.new_stock is not None else alert.old_stock
     if alert.kind == EventKind.DELISTED:
         details.append("no longer listed")
+    elif alert.kind == EventKind.RESTOCK and (gone := gone_text(alert.since, alert.created)):
+        details.append(gone)
     elif stock is not None and alert.kind not in _STOCK_IN_LABEL:
         details.append(STOCK_WORDS[stock])
     line = f"• <b>{label}</b>: {', '.join(details)}."

@@ -13,6 +13,7 @@ from bot.messages import (
     MAX_MESSAGE_LENGTH,
     MessagePart,
     alert_line,
+    gone_text,
     price_text,
     render_digest,
     size_text,
@@ -221,3 +222,37 @@ def test_length_counts_utf16_like_telegram() -> None:
 
 def test_nothing_to_say_is_no_message() -> None:
     assert render_digest([]) == []
+
+
+def test_a_restock_says_how_long_it_was_gone_and_the_price_against_the_last_told() -> None:
+    restock = make_alert(
+        kind=EventKind.RESTOCK,
+        old_price=Decimal("150.00"),  # when it sold out
+        new_price=Decimal("120.00"),
+        told_price=Decimal("140.00"),  # what this chat heard last
+        old_stock=Stock.SOLD_OUT,
+        since="2026-11-25T09:56:00.000000Z",
+    )
+    line = alert_line(restock)
+    assert line.startswith(
+        "• <b>Back in stock</b>: US 10 at Replica Kicks, $140.00 → $120.00, back after 4 min."
+    )
+    never_told = dataclasses.replace(restock, told_price=None, since=None)
+    assert "$120.00, in stock" not in alert_line(never_told)
+    assert alert_line(never_told).startswith(
+        "• <b>Back in stock</b>: US 10 at Replica Kicks, $120.00."
+    )
+
+
+@pytest.mark.parametrize(
+    ("since", "said"),
+    [
+        ("2026-11-25T09:59:30.000000Z", "back after 30 s"),
+        ("2026-11-25T07:00:00.000000Z", "back after 3 h"),
+        ("2026-11-22T10:00:00.000000Z", "back after 3 days"),
+        ("not a time", ""),
+        ("2026-11-25T10:05:00.000000Z", ""),  # clocks that disagree say nothing
+    ],
+)
+def test_how_long_a_size_was_gone(since: str, said: str) -> None:
+    assert gone_text(since, "2026-11-25T10:00:00.000000Z") == said
