@@ -160,11 +160,12 @@ def parse_all(
     for pages, shop in zip(bodies, shop_configs, strict=True):
         listings: list[Listing] = []
         for body in pages:
-            for item in parse_products(json.loads(body)["products"], shop):
-                try:
-                    listings.append(validate(item, shop.size_system))
-                except InvalidListing:
-                    dropped += 1
+            for product in parse_products(json.loads(body)["products"], shop):
+                for item in product.variants:
+                    try:
+                        listings.append(validate(item, shop.size_system))
+                    except InvalidListing:
+                        dropped += 1
         out.append(listings)
     wall, cpu = time.perf_counter() - start, time.thread_time() - cpu_start
     return out, wall, cpu, dropped

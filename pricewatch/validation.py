@@ -121,7 +121,8 @@ def validate_products(products: Iterable[ProductItem], shop: ShopConfig | None) 
     for product in products:
         result.products += 1
         if product.error is not None:
-            logger.warning(
+            # The spider said so already, at WARNING; this line ties it to the crawl's record.
+            logger.info(
                 "%s: product %s could not be read: %s",
                 product.shop,
                 product.product_id or "(no id)",
