@@ -3,7 +3,8 @@
 A shop's true state (prices, stock, sales, sizes taken off the shop) moves at random, and each
 crawl serves that truth through the real Shopify spider's parse code plus random faults: bad,
 absurd, unreadable and one-crawl 10x prices, sizes missing for a crawl or two, a stale
-all-sold-out duplicate of a product, a malformed product, a 500, a block page, invalid JSON.
+all-sold-out duplicate of a product, a malformed product, a 500, a block page, invalid JSON,
+a second page that fails (a partial crawl).
 Each crawl is recorded by the real path (`pricewatch.recording.record_crawl`) into a real SQLite
 file. After every crawl:
 
@@ -75,7 +76,7 @@ MAX_TRUE_PRICE = 200_000  # the truth stays a believable price (a 10x glitch may
 
 VARIANT_FAULTS = ("zero", "garbage", "absurd", "ten_x", "missing")
 PRODUCT_FAULTS = ("stale_duplicate", "malformed")
-CRAWL_FAULTS = ("http500", "blocked", "invalid_json")
+CRAWL_FAULTS = ("http500", "blocked", "invalid_json", "page_2_fails")
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,9 @@ class AlertTruth(RuleBasedStateMachine):
                     headers={"Content-Type": content_type},
                     encoding="utf-8",
                 )
+                if crawl_fault == "page_2_fails" and page == 2:  # a partial crawl
+                    spider.page_failed(f"timed out at {response.url}")
+                    continue
                 for output in spider.parse(response, page=page):
                     if isinstance(output, ProductItem):
                         products.append(output)
