@@ -16,6 +16,7 @@ attempt and leaves the shop's last known state alone. A crash anywhere keeps all
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -165,16 +166,13 @@ def _record_ok(
         events=[(applied.variant_ids[event.key], event) for event in events],
         settings=alerts,
     )
-    counts = CrawlCounts(
-        pages=counts.pages,
-        items=counts.items,
-        dropped=counts.dropped,
+    counts = dataclasses.replace(
+        counts,
         products=applied.products,
         variants=applied.variants,
         changes=len(applied.changes),
         new_variants=applied.new_variants,
         missing=applied.missing,
-        failed_products=counts.failed_products,
         conflicts=applied.conflicts,
         held=applied.held,
         reverted=applied.reverted,

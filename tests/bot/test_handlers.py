@@ -28,7 +28,7 @@ from bot import handlers, logic, ratelimit
 from bot.app import BotConfigError, build_application, run_bot
 from pricewatch.cli import cli
 from pricewatch.config import Config
-from pricewatch.models import Stock
+from pricewatch.models import Listing, Stock
 from pricewatch.store import Store
 from tests.bot.botapi import ApiCall, BotApiServer
 from tests.bot.shopdata import ADMIN_CHAT, TOKEN, bot_config, build_catalog, crawl, listing
@@ -457,12 +457,7 @@ def test_alert_delivery_gets_a_429_at_once(server: BotApiServer, tmp_path: Path)
             crawl(
                 store,
                 "Kith",
-                [
-                    listing("Kith", "M2002RDA", "9", "150.00"),
-                    listing("Kith", "M2002RDA", "10", "129.99", label="US 10 / UK 9.5 / EU 44"),
-                    listing("Kith", "M2002RDA", "11", "150.00", Stock.SOLD_OUT),
-                    listing("Kith", "M2002RXU", "10", "170.00"),
-                ],
+                price_drop_at_kith(),
             )
         server.wait_for(lambda c: sent_to(USER)(c) and "129.99" in (c.text or ""))
     finally:
@@ -518,6 +513,16 @@ def test_application_is_wired(tmp_path: Path) -> None:
     assert len(application.error_handlers) == 1
 
 
+def price_drop_at_kith() -> list[Listing]:
+    """Kith's next crawl: M2002RDA US 10 drops to $129.99 (the shop labels it in three systems)."""
+    return [
+        listing("Kith", "M2002RDA", "9", "150.00"),
+        listing("Kith", "M2002RDA", "10", "129.99", label="US 10 / UK 9.5 / EU 44"),
+        listing("Kith", "M2002RDA", "11", "150.00", Stock.SOLD_OUT),
+        listing("Kith", "M2002RXU", "10", "170.00"),
+    ]
+
+
 def test_run_bot_delivers_alerts_from_the_outbox(server: BotApiServer, tmp_path: Path) -> None:
     pytest.importorskip("bot.delivery")
     chat, bot = start_bot(server, tmp_path, deliver=True)
@@ -527,12 +532,7 @@ def test_run_bot_delivers_alerts_from_the_outbox(server: BotApiServer, tmp_path:
             crawl(
                 store,
                 "Kith",
-                [
-                    listing("Kith", "M2002RDA", "9", "150.00"),
-                    listing("Kith", "M2002RDA", "10", "129.99", label="US 10 / UK 9.5 / EU 44"),
-                    listing("Kith", "M2002RDA", "11", "150.00", Stock.SOLD_OUT),
-                    listing("Kith", "M2002RXU", "10", "170.00"),
-                ],
+                price_drop_at_kith(),
             )
         alert = chat.server.wait_for(lambda c: sent_to(USER)(c) and "129.99" in (c.text or ""))
         assert alert[0].text and "M2002RDA" in alert[0].text
