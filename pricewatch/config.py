@@ -119,7 +119,7 @@ class ScheduleConfig:
     # Seconds of random delay per run, so shops are not all hit in the same second.
     jitter: float = 60.0
     # No shop is polled more often than this, whatever its cron says: Shopify blocks clients
-    # that poll every few seconds (RETAILERS.md 3.4).
+    # that poll every few seconds (docs/retailers.md 3.4).
     min_interval: float = 300.0
     # On start, crawl at once every shop not crawled within min_interval, rather than wait
     # for its next cron time.

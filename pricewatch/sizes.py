@@ -1,6 +1,6 @@
 """Shop size labels ("US 10 / UK 9.5 / EU 44", "M9 / W10.5", "42⅔", "10 (2E)") as US men's sizes.
 
-Conversions follow the shared research note RETAILERS.md, section 5: women's = men's + 1.5,
+Conversions follow the research note docs/retailers.md, section 5: women's = men's + 1.5,
 UK = men's - 0.5, EU and cm by New Balance's own chart (5.2), never by a formula.
 """
 
@@ -34,7 +34,7 @@ US_MAX = 18.0
 WOMENS_OFFSET = 1.5
 UK_OFFSET = 0.5
 
-# NB men's chart, RETAILERS.md 5.2: (US men's, EU, cm). cm from US 8 up is the note's
+# NB men's chart, docs/retailers.md 5.2: (US men's, EU, cm). cm from US 8 up is the note's
 # extrapolation (flagged L there); US 12.5 and 13.5+ have no sourced EU/cm value.
 _CHART: tuple[tuple[float, float, float], ...] = (
     (4.0, 36.0, 22.0),
@@ -81,7 +81,7 @@ _WIDTH_CODES = {
     "6E": "6E",
     "EEEEEE": "6E",
 }
-# Width words mean different letters for men and women (RETAILERS.md 5.1: standard is D for
+# Width words mean different letters for men and women (docs/retailers.md 5.1: standard is D for
 # men, B for women).
 # Keys are lower case with spaces and hyphens removed ("Extra Wide", "X-Wide").
 _MENS_WIDTH_WORDS = {
@@ -293,7 +293,7 @@ def parse_size(label: str, default_system: str = "us") -> Size:
 
 
 def us_to_uk(size_us: float) -> float:
-    """US men's to UK (RETAILERS.md 5.1: UK = US men's - 0.5)."""
+    """US men's to UK (docs/retailers.md 5.1: UK = US men's - 0.5)."""
     return size_us - UK_OFFSET
 
 

@@ -1,6 +1,6 @@
 """Which shop listings are a New Balance 2002R, and which colorway (style code) they are.
 
-Code scheme and names: the shared research note RETAILERS.md, section 4. A listing is a 2002R
+Code scheme and names: the research note docs/retailers.md, section 4. A listing is a 2002R
 only when a style code is found: the title alone ("2002R") cannot tell colorways apart, and a
 code alone in a description can belong to another shoe's "pairs well with" text.
 
@@ -24,7 +24,7 @@ __all__ = [
     "is_2002r_title",
 ]
 
-# Only names with H or M confidence in RETAILERS.md 4.2; L-confidence and seed data stay out.
+# Only names with H or M confidence in docs/retailers.md 4.2; L-confidence and seed data stay out.
 KNOWN_COLORWAYS: dict[str, str] = {
     "M2002RDA": "Protection Pack Rain Cloud",
     "M2002RDB": "Protection Pack Phantom",
@@ -64,7 +64,7 @@ _CODE = re.compile(
     # ASCII: with IGNORECASE alone [A-Z] also matches "ſ" and the Kelvin sign.
     re.IGNORECASE | re.VERBOSE | re.ASCII,
 )
-# SFCC master ids ("M2002RV1-42829", RETAILERS.md 2.2) look like codes but name the model,
+# SFCC master ids ("M2002RV1-42829", docs/retailers.md 2.2) look like codes but name the model,
 # not a colorway.
 _MASTER_SUFFIX = re.compile(r"V\d", re.IGNORECASE)
 
@@ -116,7 +116,7 @@ def _family(code: str) -> str:
     _, _, suffix = code.partition("2002")
     if suffix.startswith("N"):
         return FAMILY_MULE
-    # suffix is "R" + the colour letters: RX.. GORE-TEX, RM.. mule (RETAILERS.md 4.1).
+    # suffix is "R" + the colour letters: RX.. GORE-TEX, RM.. mule (docs/retailers.md 4.1).
     if suffix[1:].startswith("X"):
         return FAMILY_GORE_TEX
     if suffix[1:].startswith("M"):

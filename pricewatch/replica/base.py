@@ -223,7 +223,7 @@ SCOPES = ("all", "products", "sitemaps", "listings")
 
 # Walls answered with 200, as the vendors serve them to a plain HTTP client. MADE UP in the
 # vendors' known shapes: Akamai's "Oops! Something went wrong" page with its error code on
-# newbalance.com (RETAILERS.md 2.5), PerimeterX's #px-captcha page, DataDome's
+# newbalance.com (docs/retailers.md 2.5), PerimeterX's #px-captcha page, DataDome's
 # captcha-delivery.com script page.
 WALLS = {
     "block-akamai": html_page(

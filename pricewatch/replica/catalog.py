@@ -1,9 +1,9 @@
 """Fixture catalog of the replica Shopify shop, and the Shopify formats built from it.
 
 MADE-UP DATA IN THE REAL FORMAT. No capture of a real shop's ``/products.json`` that contains a
-New Balance 2002R exists (see /work/shared/realdata/SOURCES.md: "No New Balance 2002R product
+New Balance 2002R exists (see tests/fixtures/realdata/SOURCES.md: "No New Balance 2002R product
 appears in any artefact"), so ``catalog.json`` is written by us. The style codes and colorway
-names are the sourced ones of /work/shared/RETAILERS.md section 4.2 and the regular prices lie
+names are the sourced ones of docs/retailers.md section 4.2 and the regular prices lie
 in the sourced USD range of section 4.3 ($144.99-$180; $165 for the M2002NA mule, $180 for the
 GORE-TEX M2002RXU), but which shop sells what at which price, the sale prices, and every id,
 sku, date, stock flag, description and image URL are invented. The *shape* is copied from real

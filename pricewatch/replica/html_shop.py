@@ -1,6 +1,6 @@
 """A replica multi-brand sneaker shop whose product pages have no JSON-LD: only HTML.
 
-MADE-UP DATA. A European shop (EUR, EU sizes) of the kind RETAILERS.md lists beside the Shopify
+MADE-UP DATA. A European shop (EUR, EU sizes) of the kind docs/retailers.md lists beside the Shopify
 stores; the style codes are those of the replica Shopify catalog. What a spider meets there:
 - a listing page, ``/c/new-balance-2002r``, in two pages (``rel="next"``), that links to the
   products among menu, footer and other-brand links;
@@ -32,7 +32,7 @@ from pricewatch.replica.base import Colorway, PageHandler, PageShop, html_page
 __all__ = ["EU_SIZES", "KINDS", "LISTING_PATH", "HtmlShop", "shop_colorway"]
 
 KINDS = ("og", "text", "microdata")
-# EU labels of US 7-12 on New Balance's chart (RETAILERS.md 5.2).
+# EU labels of US 7-12 on New Balance's chart (docs/retailers.md 5.2).
 EU_SIZES = ("EU 40", "EU 40.5", "EU 41.5", "EU 42", "EU 42.5", "EU 43", "EU 44", "EU 44.5", "EU 45")
 LISTING_PATH = "/c/new-balance-2002r"
 PER_PAGE = 3

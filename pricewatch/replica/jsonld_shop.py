@@ -2,17 +2,17 @@
 schema.org JSON-LD, a sitemap index, robots.txt, and walls on demand.
 
 MADE-UP DATA IN REAL SHAPES. No capture of a newbalance.com product page exists
-(/work/shared/realdata/SOURCES.md), so every price, stock flag and page is invented; the style
+(tests/fixtures/realdata/SOURCES.md), so every price, stock flag and page is invented; the style
 codes are those of the replica Shopify catalog (catalog.json), so one colorway can be followed
-across both shops. The shapes come from RETAILERS.md section 2 and the real JSON-LD pages of
+across both shops. The shapes come from docs/retailers.md section 2 and the real JSON-LD pages of
 SOURCES.md section B:
-- page URLs ``/pd/<model-slug>/<STYLE>-D-<nn>.html`` (RETAILERS.md 2.2; newbalance.de writes
+- page URLs ``/pd/<model-slug>/<STYLE>-D-<nn>.html`` (docs/retailers.md 2.2; newbalance.de writes
   ``/pd/2002r-protection-pack/M2002RDA-D-07.html``);
 - four ways of writing JSON-LD, one per ``kind``:
   ``offers``: a ``Product`` whose ``offers`` list has one Offer per size, the size only in the
   SKU suffix (as zalando.ie does), string prices, ``https://schema.org/...`` availability,
   relative offer URLs, and a broken JSON-LD block beside it;
-  ``group``: an ``@graph`` with a ``ProductGroup`` (``variesBy`` size, RETAILERS.md 2.4) whose
+  ``group``: an ``@graph`` with a ``ProductGroup`` (``variesBy`` size, docs/retailers.md 2.4) whose
   ``hasVariant`` Products carry ``size`` and an Offer with a number price and bare
   ``OutOfStock``;
   ``sfcc``: ``"@type": "product"`` in lower case with an ``AggregateOffer`` whose
@@ -22,7 +22,7 @@ SOURCES.md section B:
 - ``/sitemap_index.xml`` naming ``/sitemap_0.xml`` (product pages, with lastmod) and
   ``/sitemap_1.xml`` (category and content pages);
 - walls that answer 200 (:meth:`PageShop.misbehave`): Akamai's "Oops! Something went wrong"
-  (RETAILERS.md 2.5), PerimeterX, DataDome, or a product page with no product data.
+  (docs/retailers.md 2.5), PerimeterX, DataDome, or a product page with no product data.
 
     with JsonLdShop() as shop:
         shop.set_price("M2002RDA", "129.99", size="10")

@@ -12,9 +12,9 @@ a password-page redirect. Standard library only; everything on 127.0.0.1.
         shop.set_price("M2002RDA", "129.99", size="10")
         shop.misbehave("429", times=1)      # the next JSON request gets a 429
 
-Formats are modelled on real captures (see catalog.py and /work/shared/realdata/SOURCES.md);
+Formats are modelled on real captures (see catalog.py and tests/fixtures/realdata/SOURCES.md);
 the Shopify behaviours (limit cap 250, default 30, empty page at the end, the 25,000 page*limit
-error, 302 to /password, the throttle page text) on /work/shared/RETAILERS.md section 3.
+error, 302 to /password, the throttle page text) on docs/retailers.md section 3.
 """
 
 from __future__ import annotations

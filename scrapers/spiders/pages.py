@@ -10,7 +10,7 @@ just added is stored on the next crawl and `pricewatch.changes` makes it ``new_c
 What counts as trouble: a sitemap or listing page that is an HTML wall, or a product page with
 no product data where one was expected, is a block page (`PlatformSpider.page_blocked`): the
 crawl is ``blocked`` and stops at once, since asking a wall for more pages only digs deeper
-(Akamai's blocks are by IP reputation and last tens of minutes, RETAILERS.md 2.5). That is why
+(Akamai's blocks are by IP reputation and last tens of minutes, docs/retailers.md 2.5). That is why
 product pages are requested one at a time from a queue: Scrapy's CloseSpider still downloads
 every request already handed to the downloader. A product page that answers 404/410 is a
 product gone from the shop, not a failed crawl.

@@ -1,6 +1,6 @@
 """One spider for every Shopify shop: the public storefront feed ``/products.json``.
 
-Paged with ``?limit=250&page=N`` until an empty page (RETAILERS.md 3.2), or a collection's
+Paged with ``?limit=250&page=N`` until an empty page (docs/retailers.md 3.2), or a collection's
 ``/collections/<handle>/products.json``. Real feeds differ from the docs, and this parser takes
 what the captures in tests/fixtures show: prices are strings, ``compare_at_price`` "0.00" or null
 means no sale, the style code hides in the handle, tags or body_html, ``sku`` is an internal id or

@@ -281,7 +281,7 @@ def test_webhook_blocks_get_updates_until_deleted(server: BotApiServer) -> None:
 
 
 def test_updates_have_the_shapes_of_real_telegram_captures(server: BotApiServer) -> None:
-    # Shapes of /work/shared/realdata telegram-*-silikidi-Telegram-JSON-Response.json
+    # Shapes of tests/fixtures/realdata/telegram-*-silikidi-Telegram-JSON-Response.json
     # (getUpdates /start message; update-group-command; update-callback_query).
     user = {
         "id": 1850121251,

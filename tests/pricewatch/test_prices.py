@@ -1,7 +1,7 @@
 """pricewatch.prices: one parser for every price shape a shop sends.
 
-Shapes come from shared/realdata: Shopify /products.json strings ("145.00", compare-at "0.00"),
-Shopify .js integer cents (2490), Kith product_listings `formatted_price` ("$160.00"), SFCC
+Shapes come from tests/fixtures/realdata: Shopify /products.json strings ("145.00", compare-at
+"0.00"), Shopify .js integer cents (2490), Kith product_listings `formatted_price` ("$160.00"), SFCC
 `formatted` ("$3.499" ARS), Zalando JSON-LD ("49.1", "62.95"), and page text from EU/UK/CH shops.
 """
 

@@ -20,7 +20,7 @@ import pytest
 from pricewatch.replica import MODES, ReplicaShop, load_catalog, make_product
 from pricewatch.replica.catalog import public_product, to_ajax
 
-# Key sets of the real captures (/work/shared/realdata, atmos USA and bornlivingyoga files).
+# Key sets of the real captures (tests/fixtures/realdata, atmos USA and bornlivingyoga files).
 PRODUCT_KEYS = [
     "id",
     "title",
@@ -55,7 +55,7 @@ VARIANT_KEYS = [
     "created_at",
     "updated_at",
 ]
-REALDATA = Path("/work/shared/realdata")
+REALDATA = Path(__file__).parent.parent / "fixtures" / "realdata"
 
 REAL_2002R = {
     "M2002RDA",

@@ -1,8 +1,8 @@
-"""pricewatch.sizes: shop size labels to US men's, by the rules and chart of RETAILERS.md 5.
+"""pricewatch.sizes: shop size labels to US men's, by the rules and chart of docs/retailers.md 5.
 
-Label shapes from shared/realdata: Shopify option1 "9" / "10.5" (atmos, Footpatrol UK sizes),
-Kith toddler "0C".."13.5C", Joe's New Balance Outlet unisex "M4 / W5.5", plus shop label styles
-quoted in DESIGN.md ("US 10 / UK 9.5 / EU 44").
+Label shapes from tests/fixtures/realdata: Shopify option1 "9" / "10.5" (atmos, Footpatrol UK
+sizes), Kith toddler "0C".."13.5C", Joe's New Balance Outlet unisex "M4 / W5.5", plus shop label
+styles quoted in docs/design.md ("US 10 / UK 9.5 / EU 44").
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pricewatch.sizes import (
     us_to_uk,
 )
 
-# (US men's, EU, cm) rows of RETAILERS.md 5.2, restated here so a typo in the module shows up.
+# (US men's, EU, cm) rows of docs/retailers.md 5.2, restated here so a typo in the module shows up.
 CHART = [
     (4.0, 36.0, 22.0),
     (4.5, 37.0, 22.5),

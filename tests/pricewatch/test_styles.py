@@ -1,6 +1,6 @@
 """pricewatch.styles: which listings are a 2002R, and their style code.
 
-Shapes from shared/realdata and RETAILERS.md 4: Kith handles glue the brand to the code
+Shapes from tests/fixtures/realdata and docs/retailers.md 4: Kith handles glue the brand to the code
 ("jb850000-116", "nk640744-602"; NB ones "nbm990gl6", "nbu992ki") and repeat it in body_html
 ("Style: NK640744-602") and tags; atmos puts the code in a body <li> and tags; Footpatrol ends the
 body with " | U991KK2" and uses numeric handles ("728334"); SFCC ids ("M2002RDA-D-07",
