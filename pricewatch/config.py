@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pricewatch.prices import is_valid_currency
 from pricewatch.sizes import SIZE_SYSTEMS
@@ -552,6 +553,14 @@ def _parse_selectors(raw: Any, index: int, name: str, locate: _Locator) -> HtmlS
 _Section = TypeVar("_Section", CrawlConfig, AlertsConfig, TelegramConfig, ScheduleConfig)
 
 
+def _known_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # unknown, or not a key at all ("../x")
+        return False
+    return True
+
+
 def cron_problem(expression: str, timezone: str = "UTC", min_interval: float = 0) -> str | None:
     """What is wrong with a cron expression, or None: five fields APScheduler understands, in
     a known time zone, never firing twice within `min_interval` seconds."""
@@ -644,6 +653,11 @@ def _parse_scrapyd_urls(raw: Any, locate: _Locator) -> tuple[str, ...]:
 
 def _parse_schedule(raw: Any, locate: _Locator) -> ScheduleConfig:
     schedule = _parse_section(raw, ScheduleConfig(), "schedule", locate)
+    if not _known_time_zone(schedule.timezone):
+        raise ConfigError(
+            f"{locate.key('timezone')}: bad [schedule] timezone {schedule.timezone!r}: no such "
+            "time zone (an IANA name, like 'UTC', 'Europe/Berlin' or 'America/New_York')"
+        )
     problem = cron_problem(schedule.default, schedule.timezone, schedule.min_interval)
     if problem:
         key = "default" if "default" in raw else "schedule"

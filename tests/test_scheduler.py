@@ -29,7 +29,10 @@ SHOP = (
     [
         ('[schedule]\ndefault = "*/30 * * *"\n' + SHOP, r"<t>:2: bad \[schedule\] default"),
         ('[schedule]\ndefault = "61 * * * *"\n' + SHOP, r"<t>:2: .*61"),
-        ('[schedule]\ntimezone = "Mars/Olympus"\n' + SHOP, r"bad \[schedule\] default"),
+        (
+            '[schedule]\ntimezone = "Mars/Olympus"\n' + SHOP,
+            r"<t>:2: bad \[schedule\] timezone .*no such time zone",
+        ),
         (
             SHOP + 'schedule = "*/2 * * * *"\n',
             r"<t>:6: shop 'Kith' has a bad schedule .*2 min "
