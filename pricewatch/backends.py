@@ -67,7 +67,7 @@ from pricewatch.crawl import (
 from pricewatch.models import CrawlStatus
 from pricewatch.recording import record_crawl
 from pricewatch.scrapyd_feed import OUTCOME_SUFFIX, FeedError, parse_outcome, parse_products
-from pricewatch.store import CrawlCounts, Store
+from pricewatch.store import DEFAULT_LEASE_SECONDS, CrawlCounts, ShopBusy, Store
 
 logger = logging.getLogger(__name__)
 
@@ -399,10 +399,20 @@ class ScrapydBackend:
         deadline = time.monotonic() + limit if limit else None
         with Store(config.db_path) as store:
             usable, problems = self._usable_servers()
-            jobs = [
-                _Job(shop, store.start_crawl(shop.name, shop.platform, shop.url, shop.currency))
-                for shop in shops
-            ]
+            jobs: list[_Job] = []
+            recorded: list[int] = []  # every shop's crawl, in order: run, or skipped
+            lease = limit + 60 if limit else DEFAULT_LEASE_SECONDS
+            for shop in shops:
+                try:
+                    crawl_id = store.start_crawl(
+                        shop.name, shop.platform, shop.url, shop.currency, lease_seconds=lease
+                    )
+                except ShopBusy as exc:  # another process is crawling it: recorded as skipped
+                    logger.warning("%s: skipped: %s", shop.name, exc)
+                    recorded.append(exc.crawl_id)
+                    continue
+                jobs.append(_Job(shop, crawl_id))
+                recorded.append(crawl_id)
             running: list[_Job] = []
             try:
                 for job in jobs:
@@ -418,7 +428,7 @@ class ScrapydBackend:
                 # "running" and the next start_crawl closes them as interrupted.
                 self._stop(running)
                 raise
-            return [_report(store, job.crawl_id) for job in jobs]
+            return [_report(store, crawl_id) for crawl_id in recorded]
 
     def _schedule(
         self,

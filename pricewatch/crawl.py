@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -51,7 +52,8 @@ class CrawlReport:
 
     @property
     def ok(self) -> bool:
-        return self.status == CrawlStatus.OK
+        """Nothing went wrong: an ok crawl, or one skipped because another was running."""
+        return self.status in (CrawlStatus.OK, CrawlStatus.SKIPPED)
 
 
 def scrapy_settings(config: Config, *, log_level: str = "WARNING") -> dict[str, Any]:
@@ -114,6 +116,7 @@ def run_crawl(
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     timed_out = stopped = False
     child = subprocess.Popen(command, stdin=subprocess.PIPE, env=env, text=True)
+    owner = f"{socket.gethostname()}:{child.pid}"  # as the child's crawls name their owner
     try:
         assert child.stdin is not None
         child.stdin.write(config.to_json())
@@ -144,8 +147,8 @@ def run_crawl(
                 why = "stopped: pricewatch was shutting down"
             else:
                 why = f"crawler process exited with code {child.returncode}"
-            _close_unfinished(store, shops, last_id, why)
-        return _reports(store, shops, last_id)
+            _close_unfinished(store, shops, last_id, why, owner)
+        return _reports(store, shops, last_id, owner)
 
 
 def _stop_gracefully(child: subprocess.Popen[str], grace: float = 10.0) -> None:
@@ -156,7 +159,11 @@ def _stop_gracefully(child: subprocess.Popen[str], grace: float = 10.0) -> None:
         child.kill()
 
 
-def _close_unfinished(store: Store, shops: tuple[ShopConfig, ...], after_id: int, why: str) -> None:
+def _close_unfinished(
+    store: Store, shops: tuple[ShopConfig, ...], after_id: int, why: str, owner: str
+) -> None:
+    """Close as failed what the child left running; only its own crawls (``owner``), never
+    another process's crawl of the same shop."""
     names = [shop.name for shop in shops]
     with store.write():
         for shop in shops:
@@ -171,31 +178,35 @@ def _close_unfinished(store: Store, shops: tuple[ShopConfig, ...], after_id: int
         for name, shop_id in shop_ids.items():
             updated = store.db.execute(
                 "UPDATE crawls SET status = ?, finished = ?, error = ? "
-                "WHERE shop_id = ? AND id > ? AND status = ?",
-                [CrawlStatus.FAILED, utc_now(), why, shop_id, after_id, CrawlStatus.RUNNING],
+                "WHERE shop_id = ? AND id > ? AND status = ? AND owner = ?",
+                [CrawlStatus.FAILED, utc_now(), why, shop_id, after_id, CrawlStatus.RUNNING, owner],
             ).rowcount
             started = store.db.execute(
-                "SELECT count(*) FROM crawls WHERE shop_id = ? AND id > ?", [shop_id, after_id]
+                "SELECT count(*) FROM crawls WHERE shop_id = ? AND id > ? AND owner = ?",
+                [shop_id, after_id, owner],
             ).fetchone()[0]
             if not updated and not started:
                 now = utc_now()
                 store.db.execute(
-                    "INSERT INTO crawls (shop_id, started, finished, status, error) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [shop_id, now, now, CrawlStatus.FAILED, why],
+                    "INSERT INTO crawls (shop_id, started, finished, status, error, owner) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [shop_id, now, now, CrawlStatus.FAILED, why, owner],
                 )
             logger.warning("%s: %s", name, why)
 
 
-def _reports(store: Store, shops: tuple[ShopConfig, ...], after_id: int) -> list[CrawlReport]:
+def _reports(
+    store: Store, shops: tuple[ShopConfig, ...], after_id: int, owner: str
+) -> list[CrawlReport]:
+    """The child's crawls (``owner``): another process's crawls of the same shops are theirs."""
     names = [shop.name for shop in shops]
     marks = ",".join("?" * len(names))
     rows = store.db.execute(
         "SELECT c.id, s.name, c.status, coalesce(c.products, 0), coalesce(c.variants, 0), "
         "coalesce(c.changes, 0), coalesce(c.dropped, 0), c.error, c.started, c.finished "
         f"FROM crawls c JOIN shops s ON s.id = c.shop_id WHERE c.id > ? AND s.name IN ({marks}) "
-        "ORDER BY c.id",
-        [after_id, *names],
+        "AND c.owner = ? ORDER BY c.id",
+        [after_id, *names, owner],
     ).fetchall()
     reports = [CrawlReport(*row) for row in rows]
     seen = {report.shop for report in reports}

@@ -28,6 +28,7 @@ class CrawlStatus(StrEnum):
     PARTIAL = "partial"  # some pages failed: what was seen is not the whole shop
     FAILED = "failed"
     BLOCKED = "blocked"  # a 200 that was a captcha / throttle page, not data
+    SKIPPED = "skipped"  # another process was crawling the shop (its lease): nothing wrong
 
 
 # Listing and VariantState are NamedTuples, not frozen dataclasses: equally immutable, and a

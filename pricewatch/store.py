@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,12 +33,46 @@ from pricewatch.changes import VariantView, is_outlier
 from pricewatch.models import CrawlStatus, Listing, Stock, VariantState, utc_now
 from pricewatch.prices import from_minor, to_minor
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 10_000
 
 
 class StoreError(Exception):
     """The database cannot be used as asked (too new, not a pricewatch database, ...)."""
+
+
+class ShopBusy(StoreError):
+    """Another live crawl of the shop holds its lease; the message says whose. ``crawl_id``:
+    the row that records this crawl as skipped."""
+
+    def __init__(self, message: str, crawl_id: int) -> None:
+        super().__init__(message)
+        self.crawl_id = crawl_id
+
+
+# A crawl's lease outlives any crawl that is not stuck; the crawl engine passes its own
+# ([crawl] time_limit and a minute), so a killed crawl's lease runs out soon after it.
+DEFAULT_LEASE_SECONDS = 3600.0
+
+
+def lease_owner() -> str:
+    """Who holds a lease: this process, as "host:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether a lease's owner may still be working: a process of this host that exists, or
+    any process of another host (whose lease then ends by its expiry alone)."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
 
 
 @dataclass(frozen=True)
@@ -300,11 +336,19 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db.table("subscriptions").add_column("max_currency", str)
 
 
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """A shop's lease: the running crawl's owner (host:pid) and until when it holds it."""
+    crawls = db.table("crawls")
+    crawls.add_column("owner", str)
+    crawls.add_column("lease_until", str)
+
+
 # Each entry moves the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
+    _migration_4,
 ]
 
 
@@ -390,20 +434,54 @@ class Store:
         )
         return int(cursor.lastrowid or 0)
 
-    def start_crawl(self, name: str, platform: str, url: str, currency: str) -> int:
-        """Record a crawl as running. A crawl left running by a crash is closed as failed."""
+    def start_crawl(
+        self,
+        name: str,
+        platform: str,
+        url: str,
+        currency: str,
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> int:
+        """Record a crawl as running, holding the shop's lease: one crawl of a shop at a time,
+        across processes. While another live crawl holds it, this one is recorded as
+        ``skipped`` (saying who holds it) and `ShopBusy` is raised. A crawl left running by a
+        process that is gone, or whose lease ran out, is closed as failed."""
         with self.write():
             shop_id = self.ensure_shop(name, platform, url, currency)
-            self.db.execute(
-                "UPDATE crawls SET status = ?, finished = ?, error = ? "
-                "WHERE shop_id = ? AND status = ?",
-                [CrawlStatus.FAILED, utc_now(), "interrupted", shop_id, CrawlStatus.RUNNING],
-            )
-            cursor = self.db.execute(
-                "INSERT INTO crawls (shop_id, started, status) VALUES (?, ?, ?)",
-                [shop_id, utc_now(), CrawlStatus.RUNNING],
-            )
-            return int(cursor.lastrowid or 0)
+            now = utc_now()
+            holder = self._lease_holder(shop_id, now)
+            if holder is None:
+                self.db.execute(
+                    "UPDATE crawls SET status = ?, finished = ?, error = ? "
+                    "WHERE shop_id = ? AND status = ?",
+                    [CrawlStatus.FAILED, now, "interrupted", shop_id, CrawlStatus.RUNNING],
+                )
+                cursor = self.db.execute(
+                    "INSERT INTO crawls (shop_id, started, status, owner, lease_until) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [shop_id, now, CrawlStatus.RUNNING, lease_owner(), utc_now(lease_seconds)],
+                )
+                return int(cursor.lastrowid or 0)
+            crawl_id, owner, started = holder
+            why = f"{name} is being crawled by {owner} (crawl {crawl_id}, since {started[:19]}Z)"
+            skipped = self.db.execute(
+                "INSERT INTO crawls (shop_id, started, finished, status, error, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [shop_id, now, now, CrawlStatus.SKIPPED, why, lease_owner()],
+            ).lastrowid
+        raise ShopBusy(why, int(skipped or 0))
+
+    def _lease_holder(self, shop_id: int, now: str) -> tuple[int, str, str] | None:
+        """The shop's running crawl that still holds its lease: (id, owner, started)."""
+        for crawl_id, owner, lease_until, started in self.db.execute(
+            "SELECT id, owner, lease_until, started FROM crawls "
+            "WHERE shop_id = ? AND status = ? ORDER BY id DESC",
+            [shop_id, CrawlStatus.RUNNING],
+        ):
+            if owner and lease_until and lease_until > now and owner_alive(owner):
+                return int(crawl_id), str(owner), str(started)
+        return None
 
     def finish_crawl(
         self,

@@ -19,7 +19,7 @@ from typing import Any, Self, TypeVar
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
@@ -27,7 +27,7 @@ from twisted.python.threadpool import ThreadPool
 from pricewatch.config import Config, ShopConfig
 from pricewatch.items import ListingItem, ProductItem
 from pricewatch.recording import RecordedCrawl, crawl_outcome, record_crawl
-from pricewatch.store import Store
+from pricewatch.store import DEFAULT_LEASE_SECONDS, ShopBusy, Store
 from pricewatch.validation import ALL_SIZES, InvalidListing, validate, validate_item
 from scrapers.spiders.base import PlatformSpider
 
@@ -104,12 +104,22 @@ class StorePipeline:
     async def open_spider(self, spider: Spider | None = None) -> None:
         spider = spider or self.crawler.spider
         assert isinstance(spider, PlatformSpider)
-        self.crawl_id = await in_writer_thread(self._start_crawl, spider.shop)
+        try:
+            self.crawl_id = await in_writer_thread(self._start_crawl, spider.shop)
+        except ShopBusy as exc:  # recorded as skipped; Scrapy closes the spider before it fetches
+            logger.warning("%s: skipped: %s", spider.shop.name, exc)
+            raise CloseSpider("shop_busy") from exc
         self.crawler.stats.set_value("pricewatch/crawl_id", self.crawl_id)
 
     def _start_crawl(self, shop: ShopConfig) -> int:  # in the writer thread
+        config = self.crawler.settings.get("PRICEWATCH_CONFIG")
+        # The lease outlives the crawl's time limit, after which the parent kills it.
+        limit = config.crawl.time_limit if isinstance(config, Config) else 0
+        lease = limit + 60 if limit > 0 else DEFAULT_LEASE_SECONDS
         with Store(self.db_path) as store:
-            return store.start_crawl(shop.name, shop.platform, shop.url, shop.currency)
+            return store.start_crawl(
+                shop.name, shop.platform, shop.url, shop.currency, lease_seconds=lease
+            )
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, ProductItem):

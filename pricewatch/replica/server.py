@@ -23,6 +23,7 @@ import copy
 import html
 import json
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -57,6 +58,7 @@ MODES = (
     "403",
     "password",
     "layout",
+    "hold",
 )
 #: collection handles served under /collections/<handle>/products.json
 COLLECTIONS = ("all", "new-balance", "2002r")
@@ -104,6 +106,9 @@ class ReplicaShop(ReplicaServer):
         self.currency = currency
         self.robots_txt = robots_txt
         self._misbehaviour: _Misbehaviour | None = None
+        # misbehave("hold"): a request arrived and waits; setting release_held answers it.
+        self.request_held = threading.Event()
+        self.release_held = threading.Event()
         self._products: list[Product] = []
         for product in load_catalog() if products is None else copy.deepcopy(products):
             self._check_new(product)
@@ -247,7 +252,8 @@ class ReplicaShop(ReplicaServer):
         ``pages``: only listing requests for these page numbers (a request without ``page`` is
         page 1; ``.js`` requests are then unaffected). ``times``: only the next N matching
         requests, then normal again. ``delay``: seconds a "timeout" request sleeps before
-        answering normally. ``retry_after``: the 429's Retry-After header."""
+        answering normally (a "hold" request: at most, until ``release_held`` is set).
+        ``retry_after``: the 429's Retry-After header."""
         if mode is None:
             with self._lock:
                 self._misbehaviour = None
@@ -401,6 +407,9 @@ class _Handler(BaseHandler):
                     if self.server.stopping.wait(trouble.delay):
                         self.close_connection = True  # shop stopped while we slept: hang up
                         return
+                elif trouble.mode == "hold":  # answer when the test says so (or after delay)
+                    shop.request_held.set()
+                    shop.release_held.wait(trouble.delay)
                 elif trouble.mode == "truncated":
                     self._truncate = True  # answer normally, then cut the JSON body in half
                 elif trouble.mode == "layout" and listing is not None:

@@ -381,7 +381,26 @@ def test_misbehaviour_modes_are_all_known() -> None:
         "403",
         "password",
         "layout",
+        "hold",
     }
+
+
+def test_a_held_request_is_answered_only_when_released() -> None:
+    with ReplicaShop() as shop:
+        shop.misbehave("hold", times=1, delay=60)
+        answers: list[int] = []
+
+        def fetch() -> None:
+            with urllib.request.urlopen(f"{shop.url}/products.json", timeout=60) as response:
+                answers.append(response.status)
+
+        asking = threading.Thread(target=fetch)
+        asking.start()
+        assert shop.request_held.wait(30)
+        assert answers == []  # held
+        shop.release_held.set()
+        asking.join(30)
+    assert answers == [200]
 
 
 def test_layout_mode_serves_json_without_products(shop: ReplicaShop) -> None:

@@ -114,7 +114,12 @@ def test_duplicate_variant_in_one_crawl_is_stored_once(store: Store) -> None:
 
 
 def test_crawl_left_running_by_a_crash_is_closed_as_interrupted(store: Store) -> None:
-    store.start_crawl("Kith", "shopify", "https://kith.example", "USD")
+    crashed = store.start_crawl("Kith", "shopify", "https://kith.example", "USD")
+    # its process is gone (test_lease.py has the other ways a lease ends)
+    store.db.execute(
+        "UPDATE crawls SET owner = 'gone-host:1', lease_until = '2000' WHERE id = ?", [crashed]
+    )
+    store.db.conn.commit()
     crawl(store, [listing("10")])
     statuses = store.db.execute("SELECT status, error FROM crawls ORDER BY id").fetchall()
     assert statuses == [("failed", "interrupted"), ("ok", None)]
@@ -236,6 +241,9 @@ def test_garbage_collection_is_paused_while_a_crawl_is_applied_and_resumes_after
         crawl(store, [listing("10")])
     assert during == [False]
     assert gc.isenabled()
+    # the failed crawl still holds the shop (this process is alive): let it go
+    store.db.execute("UPDATE crawls SET status = 'failed' WHERE status = 'running'")
+    store.db.conn.commit()
     gc.disable()  # a caller that turned it off itself keeps it off
     try:
         with pytest.raises(RuntimeError):
