@@ -72,7 +72,7 @@ from pricewatch.store import DEFAULT_LEASE_SECONDS, CrawlCounts, ShopBusy, Store
 logger = logging.getLogger(__name__)
 
 # The packages a worker needs; their dependencies (Scrapy, sqlite-utils, ...) must be installed
-# on the worker (`pip install 'pricewatch-2002r[scrapyd]'`).
+# on the worker (`pip install '.[scrapyd]'` from a checkout of this repository).
 EGG_PACKAGES = ("pricewatch", "scrapers")
 SETTINGS_MODULE = SCRAPY_SETTINGS_MODULE
 SIDECAR_EXTENSION = "scrapers.scrapyd_support.OutcomeSidecar"

@@ -299,9 +299,9 @@ def web(ctx: click.Context, host: str, port: int, allow_hosts: tuple[str, ...]) 
     """Browse the database with Datasette, read-only, while crawls keep writing to it.
 
     Tables come with descriptions and units; canned queries: cheapest now per colorway and
-    size, price history of one colorway, recent events. Needs the web extra:
-    pip install 'pricewatch-2002r[web]'. Only requests addressed to the address it serves
-    are answered (others get 421), so no web page can read it through DNS rebinding.
+    size, price history of one colorway, recent events. Needs the web extra: pip install
+    '.[web]' (in the pricewatch checkout). Only requests addressed to the address it serves are
+    answered (others get 421), so no web page can read it through DNS rebinding.
 
     \b
     Example:

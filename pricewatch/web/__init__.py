@@ -1,7 +1,7 @@
 """The database in a browser: Datasette with pricewatch's metadata and canned queries.
 
-Datasette is an optional extra (``pip install 'pricewatch-2002r[web]'``); nothing here imports
-it until a server is made.
+Datasette is an optional extra (``pip install '.[web]'`` in the pricewatch checkout); nothing
+here imports it until a server is made.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ def make_datasette(db_path: Path, *, allow_sql: bool = True) -> Any:
         from datasette.app import Datasette
     except ImportError as exc:
         raise WebUnavailableError(
-            "Datasette is not installed: pip install 'pricewatch-2002r[web]'"
+            "Datasette is not installed: pip install '.[web]' (in the pricewatch checkout)"
         ) from exc
     if not db_path.is_file():
         raise StoreError(f"no database at {db_path} (run `pricewatch crawl` first)")

@@ -228,7 +228,9 @@ def test_missing_database_or_datasette_is_clear(
     result = CliRunner().invoke(cli, ["web", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 1 and "Error: no database at" in result.output
     monkeypatch.setitem(sys.modules, "datasette.app", None)  # as if the extra is not installed
-    with pytest.raises(WebUnavailableError, match=r"pip install 'pricewatch-2002r\[web\]'"):
+    with pytest.raises(
+        WebUnavailableError, match=r"pip install '\.\[web\]' \(in the pricewatch checkout\)"
+    ):
         make_datasette(tmp_path / "none.db")
 
 
