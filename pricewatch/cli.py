@@ -343,6 +343,43 @@ def init(path: str, which: str | None, force: bool) -> None:
 
 @cli.command()
 @click.option(
+    "--port",
+    "ports",
+    type=click.IntRange(0, 65535),
+    multiple=True,
+    default=(8801, 8802),
+    show_default=True,
+    help="The two shops' ports (0: any free one), as in the demo config.",
+)
+def replica(ports: tuple[int, ...]) -> None:
+    """Serve the demo's two replica Shopify shops on 127.0.0.1 until Ctrl-C.
+
+    They are what `pricewatch init --demo` configures: crawl them from another terminal.
+
+    \b
+    Example:
+        pricewatch replica
+        pricewatch init --demo demo.toml && pricewatch crawl --config demo.toml --db data/try.db
+    """
+    from pricewatch.demo import serve_demo_shops
+
+    if len(ports) != 2:
+        raise click.UsageError("give --port twice (one per shop), or not at all")
+
+    def ready(kicks: str, corner: str) -> None:
+        click.echo(f"Replica Kicks at {kicks}, Replica NB Corner at {corner}; Ctrl-C stops them.")
+
+    try:
+        serve_demo_shops((ports[0], ports[1]), ready)
+    except OSError as exc:  # a port in use
+        click.secho(f"Error: cannot serve the replica shops: {exc}", err=True, fg="red")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+
+
+@cli.command()
+@click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False),

@@ -8,6 +8,8 @@ sell-out in between.
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,13 +35,8 @@ def run_demo(db_path: Path, *, style: str, size_us: float, console: Console) -> 
     for suffix in ("", "-wal", "-shm"):  # a fresh database each run: the demo tells one story
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     config = parse_config(packaged_config("demo"), source="<packaged demo config>")
-    kicks, corner = ReplicaShop().start(), ReplicaShop().start()
+    kicks, corner = demo_shops()
     try:
-        # The second shop sells a little cheaper, so "cheapest now" has something to say.
-        for product in corner.products():
-            code = product.get("_style_code")
-            if code and product["variants"]:
-                corner.set_price(code, _cheaper(product["variants"][0]["price"]))
         urls = {"Replica Kicks": kicks.url, "Replica NB Corner": corner.url}
         config = config.replace(
             db_path=db_path,
@@ -90,6 +87,34 @@ def run_demo(db_path: Path, *, style: str, size_us: float, console: Console) -> 
     console.print(
         f"pricewatch history {style} --size {format_size(size_us)} --db {db_path} --format csv"
     )
+
+
+def demo_shops(ports: tuple[int, int] = (0, 0)) -> tuple[ReplicaShop, ReplicaShop]:
+    """The demo's two replica shops, started on 127.0.0.1 (port 0: any free port). The second
+    sells a little cheaper, so "cheapest now" has something to say."""
+    kicks = ReplicaShop(port=ports[0], name="Replica Kicks").start()
+    try:
+        corner = ReplicaShop(port=ports[1], name="Replica NB Corner").start()
+    except BaseException:
+        kicks.stop()
+        raise
+    for product in corner.products():
+        code = product.get("_style_code")
+        if code and product["variants"]:
+            corner.set_price(code, _cheaper(product["variants"][0]["price"]))
+    return kicks, corner
+
+
+def serve_demo_shops(ports: tuple[int, int], ready: Callable[[str, str], None]) -> None:
+    """`pricewatch replica`: the demo's shops on these ports until interrupted, for trying
+    `pricewatch crawl --config demo.toml` (written by `pricewatch init --demo`)."""
+    kicks, corner = demo_shops(ports)
+    try:
+        ready(kicks.url, corner.url)
+        threading.Event().wait()  # until Ctrl-C or SIGTERM
+    finally:
+        kicks.stop()
+        corner.stop()
 
 
 def _cheaper(price: str) -> str:
