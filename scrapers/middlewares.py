@@ -56,7 +56,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if delay > 0:
             await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
 
-    def process_response(  # type: ignore[override]
+    def process_response(
         self, request: Request, response: Response, spider: object = None
     ) -> Request | Response:
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
@@ -71,7 +71,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         retry.meta[DELAY_KEY] = wait if wait is not None else self._backoff(retry)
         return retry
 
-    def process_exception(  # type: ignore[override]
+    def process_exception(
         self, request: Request, exception: Exception, spider: object = None
     ) -> Request | Response | None:
         result = super().process_exception(request, exception)
