@@ -448,7 +448,6 @@ def test_a_reply_still_refused_gets_one_log_line_and_no_apology(
 
 def test_alert_delivery_gets_a_429_at_once(server: BotApiServer, tmp_path: Path) -> None:
     """Delivery pauses and requeues on a 429 itself: the replies' retries are not for it."""
-    pytest.importorskip("bot.delivery")
     chat, bot = start_bot(server, tmp_path, deliver=True)
     try:
         chat.say(USER, "/subscribe M2002RDA 10")
@@ -524,7 +523,6 @@ def price_drop_at_kith() -> list[Listing]:
 
 
 def test_run_bot_delivers_alerts_from_the_outbox(server: BotApiServer, tmp_path: Path) -> None:
-    pytest.importorskip("bot.delivery")
     chat, bot = start_bot(server, tmp_path, deliver=True)
     try:
         chat.say(USER, "/subscribe M2002RDA 10 max=150")
