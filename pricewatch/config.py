@@ -112,6 +112,10 @@ class CrawlConfig:
     scrapyd_project: str = "pricewatch"
 
 
+# The [crawl] defaults, for Scrapy components run without a config (`scrapy crawl`, tests).
+CRAWL_DEFAULTS = CrawlConfig()
+
+
 @dataclass(frozen=True)
 class ScheduleConfig:
     # Cron expressions (minute hour day month weekday), in `timezone`.

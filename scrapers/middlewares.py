@@ -21,6 +21,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
+from pricewatch.config import CRAWL_DEFAULTS
+
 DELAY_KEY = "pricewatch_retry_delay"
 
 
@@ -47,8 +49,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         middleware = super().from_crawler(crawler)
-        middleware.backoff = crawler.settings.getfloat("PRICEWATCH_RETRY_BACKOFF", 2.0)
-        middleware.max_retry_after = crawler.settings.getfloat("PRICEWATCH_MAX_RETRY_AFTER", 120)
+        middleware.backoff = crawler.settings.getfloat(
+            "PRICEWATCH_RETRY_BACKOFF", CRAWL_DEFAULTS.backoff
+        )
+        middleware.max_retry_after = crawler.settings.getfloat(
+            "PRICEWATCH_MAX_RETRY_AFTER", CRAWL_DEFAULTS.max_retry_after
+        )
         return middleware
 
     async def process_request(self, request: Request) -> None:

@@ -24,7 +24,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
-from pricewatch.config import Config, ShopConfig
+from pricewatch.config import DEFAULT_DB, Config, ShopConfig
 from pricewatch.items import ListingItem, ProductItem
 from pricewatch.recording import RecordedCrawl, crawl_outcome, record_crawl
 from pricewatch.store import DEFAULT_LEASE_SECONDS, ShopBusy, Store
@@ -94,7 +94,7 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        pipeline = cls(crawler, crawler.settings.get("PRICEWATCH_DB", "data/pricewatch.db"))
+        pipeline = cls(crawler, crawler.settings.get("PRICEWATCH_DB", str(DEFAULT_DB)))
         # spider_closed carries the close reason ("finished", "shutdown", ...), which
         # close_spider does not; it fires after the last item went through the pipelines.
         # Scrapy awaits a handler that is a coroutine before it closes the engine.

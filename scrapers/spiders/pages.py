@@ -35,7 +35,7 @@ from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
-from pricewatch.config import ShopConfig
+from pricewatch.config import CRAWL_DEFAULTS, ShopConfig
 from pricewatch.styles import colorway_name, identify_2002r
 from scrapers.items import ListingItem, ProductItem, by_product
 from scrapers.parsing.failures import error_reason
@@ -175,7 +175,7 @@ class ProductPageSpider(PlatformSpider, SitemapSpider):
         yield from self.next_products()
         next_page = response.css('link[rel~="next"]::attr(href), a[rel~="next"]::attr(href)').get()
         if next_page:
-            if page >= self.settings.getint("PRICEWATCH_MAX_PAGES", 40):
+            if page >= self.settings.getint("PRICEWATCH_MAX_PAGES", CRAWL_DEFAULTS.max_pages):
                 self.incomplete(f"stopped after {page} listing pages (max_pages)")
             else:
                 yield self.listing_request(response.urljoin(next_page), page + 1)

@@ -18,7 +18,7 @@ import scrapy
 from scrapy.http import Response
 from w3lib.html import remove_tags
 
-from pricewatch.config import ShopConfig
+from pricewatch.config import CRAWL_DEFAULTS, ShopConfig
 from pricewatch.prices import PriceError, parse_price
 from pricewatch.styles import colorway_name, identify_2002r
 from scrapers.items import ListingItem, ProductItem
@@ -68,7 +68,7 @@ class ShopifySpider(PlatformSpider):
         yield from parse_products(products, self.shop, on_error=self.product_unreadable)
         if not products:
             return  # an empty page is the end of the catalog
-        if page >= self.settings.getint("PRICEWATCH_MAX_PAGES", 40):
+        if page >= self.settings.getint("PRICEWATCH_MAX_PAGES", CRAWL_DEFAULTS.max_pages):
             self.incomplete(f"stopped after {page} pages (max_pages); set a collection")
             return
         yield self.page_request(page + 1)
