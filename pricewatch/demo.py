@@ -1,23 +1,31 @@
 """`pricewatch demo`: the real pipeline, offline, in under a minute.
 
 Two replica Shopify shops on 127.0.0.1 (the same JSON format as real shops), the demo config
-with their URLs, the real spider, pipeline and database, two crawls with a price drop and a
-sell-out in between.
+with their URLs, the real spider, pipeline and database: a first crawl, a subscriber, a price
+drop and a sell-out, a restock, and the alerts as the subscriber would read them in Telegram
+(rendered by the bot's own message code).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import html
+import re
 import threading
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
+from rich.panel import Panel
 
+from bot.messages import render_digest
+from pricewatch.changes import EventKind
 from pricewatch.config import packaged_config, parse_config
 from pricewatch.crawl import run_crawl
 from pricewatch.history import colorways, crawl_changes, price_history
+from pricewatch.models import utc_now
+from pricewatch.outbox import due_alerts
 from pricewatch.output import (
     colorways_table,
     crawl_summary,
@@ -29,6 +37,9 @@ from pricewatch.prices import format_price
 from pricewatch.replica import ReplicaShop
 from pricewatch.sizes import format_size
 from pricewatch.store import Store
+from pricewatch.subscriptions import add_subscription, upsert_chat
+
+DEMO_CHAT = 1  # the demo's one subscriber
 
 
 def run_demo(db_path: Path, *, style: str, size_us: float, console: Console) -> None:
@@ -60,12 +71,32 @@ def run_demo(db_path: Path, *, style: str, size_us: float, console: Console) -> 
         new_price = (current[-1].price if current else Decimal(150)) - 15
         kicks.set_price(style, f"{new_price:.2f}", size=_label(kicks, style, size_us))
         console.print(f"Replica Kicks: {style} {size_text} now {format_price(new_price, 'USD')}")
-        sold_out = next(
-            (c.style_code for c in tracked if c.style_code != style and c.sizes_in_stock), None
+        sold_out = next(  # an adult 2002R (a kids' one lists a dozen sizes)
+            (
+                c.style_code
+                for c in tracked
+                if c.style_code != style and c.sizes_in_stock and c.family == "2002R"
+            ),
+            None,
         )
         if sold_out:
             kicks.set_available(sold_out, False)
             console.print(f"Replica Kicks: every size of {sold_out} sold out")
+        with Store(db_path) as store:  # someone who waits for this colorway in this size
+            upsert_chat(store, DEMO_CHAT)
+            add_subscription(store, DEMO_CHAT, style_code=style, sizes=[size_us])
+            if sold_out:
+                add_subscription(
+                    store,
+                    DEMO_CHAT,
+                    style_code=sold_out,
+                    sizes=[size_us],
+                    kinds=[EventKind.RESTOCK],
+                )
+        console.print(
+            f"A subscriber waits for {style} in {size_text} (drops, restocks), and for "
+            f"{sold_out or 'nothing else'} to restock in {size_text}"
+        )
 
         console.rule("3. Second crawl: only what changed is written")
         second = run_crawl(config, config.select_shops())
@@ -79,6 +110,18 @@ def run_demo(db_path: Path, *, style: str, size_us: float, console: Console) -> 
                     f"Price history: {style} {size_text}",
                 )
             )
+        if sold_out:
+            console.rule("4. The sold-out colorway is back: a third crawl")
+            kicks.set_available(sold_out, True)
+            third = run_crawl(config, config.select_shops())
+            console.print(crawl_table(third))
+        console.rule("5. What the subscriber reads in Telegram")
+        with Store(db_path) as store:
+            alerts = due_alerts(store, now=utc_now(config.alerts.flap_window)).get(DEMO_CHAT, [])
+        for part in render_digest(alerts):
+            console.print(Panel(telegram_text(part.text), title="pricewatch bot", width=80))
+        if not alerts:
+            console.print("(no alert: nothing this subscriber waits for changed)")
     finally:
         kicks.stop()
         corner.stop()
@@ -115,6 +158,11 @@ def serve_demo_shops(ports: tuple[int, int], ready: Callable[[str, str], None]) 
     finally:
         kicks.stop()
         corner.stop()
+
+
+def telegram_text(message_html: str) -> str:
+    """An alert's HTML as Telegram shows it: bold and links as plain text."""
+    return html.unescape(re.sub(r"<[^>]+>", "", message_html))
 
 
 def _cheaper(price: str) -> str:
