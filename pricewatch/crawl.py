@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pricewatch.config import Config, ShopConfig
@@ -27,6 +28,9 @@ from pricewatch.models import CrawlStatus
 from pricewatch.store import Store, utc_now
 
 SCRAPY_SETTINGS_MODULE = "scrapers.settings"
+# Scrapy's log of each crawl process: in this folder beside the database, the newest kept.
+LOG_FOLDER = "logs"
+LOGS_KEPT = 200
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +80,11 @@ def scrapy_settings(config: Config, *, log_level: str = "WARNING") -> dict[str, 
 
 
 def crawl_here(
-    config: Config, shops: tuple[ShopConfig, ...], *, log_level: str = "WARNING"
+    config: Config,
+    shops: tuple[ShopConfig, ...],
+    *,
+    log_level: str = "WARNING",
+    log_file: Path | None = None,
 ) -> None:
     """Crawl the shops in this process (once per process: the reactor cannot restart)."""
     from scrapy.crawler import CrawlerProcess
@@ -87,10 +95,24 @@ def crawl_here(
     # nothing from it, and its SPIDER_MODULES name one spider per platform, called after it.
     settings.setmodule(SCRAPY_SETTINGS_MODULE, priority="project")
     settings.update(scrapy_settings(config, log_level=log_level), priority="cmdline")
+    if log_file is not None:  # the whole log, to a file; the console stays for the summary
+        settings.set("LOG_FILE", str(log_file), priority="cmdline")
+        settings.set("LOG_LEVEL", "INFO", priority="cmdline")
     process = CrawlerProcess(settings)
     for shop in shops:
         process.crawl(shop.platform, shop=shop.name)
     process.start()
+
+
+def new_log_file(folder: Path, keep: int = LOGS_KEPT) -> Path:
+    """A new file for one crawl process's Scrapy log, in `folder`; the oldest beyond `keep`
+    are removed, so weeks of crawls every few minutes do not fill the disk."""
+    folder.mkdir(parents=True, exist_ok=True)
+    logs = sorted(folder.glob("crawl-*.log"))  # by name: by time
+    for stale in logs[: max(0, len(logs) - (keep - 1))]:
+        stale.unlink(missing_ok=True)
+    stamp = utc_now().replace(":", "").replace("-", "")[:22]
+    return folder / f"crawl-{stamp}-{os.getpid()}.log"
 
 
 def run_crawl(
@@ -112,6 +134,8 @@ def run_crawl(
     with Store(config.db_path) as store:
         last_id = store.db.execute("SELECT coalesce(max(id), 0) FROM crawls").fetchone()[0]
     command = [sys.executable, "-m", "pricewatch.crawl", "--log-level", log_level]
+    if log_level == "WARNING":  # not verbose: Scrapy's log goes to a file, not the console
+        command += ["--log-file", str(new_log_file(config.db_path.parent / LOG_FOLDER))]
     command += [shop.name for shop in shops]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     timed_out = stopped = False
@@ -236,9 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pricewatch.crawl")
     parser.add_argument("shops", nargs="+")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--log-file", type=Path, help="Scrapy's whole log (INFO) goes here")
     args = parser.parse_args(argv)
     config = Config.from_json(sys.stdin.read())
-    crawl_here(config, config.select_shops(args.shops), log_level=args.log_level)
+    crawl_here(
+        config, config.select_shops(args.shops), log_level=args.log_level, log_file=args.log_file
+    )
     return 0
 
 
