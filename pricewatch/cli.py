@@ -101,7 +101,12 @@ def _config(ctx: click.Context) -> Any:
 
 
 def _store(ctx: click.Context) -> Store:
-    return Store(resolve_db_path(ctx.obj.get("db")), create=False)
+    return Store(_db_path(ctx), create=False)
+
+
+def _db_path(ctx: click.Context) -> Path:
+    """The one way every command finds the database (--db, env, --config's db, default)."""
+    return resolve_db_path(ctx.obj.get("db"), config_path=ctx.obj.get("config"))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -311,7 +316,7 @@ def web(ctx: click.Context, host: str, port: int, allow_hosts: tuple[str, ...]) 
     """
     from pricewatch.web import serve
 
-    db_path = resolve_db_path(ctx.obj.get("db"))
+    db_path = _db_path(ctx)
     serve(
         db_path,
         host=host,

@@ -273,20 +273,21 @@ def _telegram_from_env(telegram: TelegramConfig, env: Mapping[str, str]) -> Tele
     )
 
 
-def resolve_db_path(db: str | Path | None, env: Mapping[str, str] | None = None) -> Path:
-    """The database path for commands that need no shops (history, colorways)."""
+def resolve_db_path(
+    db: str | Path | None,
+    env: Mapping[str, str] | None = None,
+    config_path: str | Path | None = None,
+) -> Path:
+    """The database every command uses, resolved one way: ``--db``, env ``PRICEWATCH_DB``, the
+    config's ``db`` (from ``--config``, env ``PRICEWATCH_CONFIG`` or ./pricewatch.toml), then
+    the default. A missing or broken config is a `ConfigError` here too: a command that only
+    reads must not quietly read another database than the one the config names."""
     env = os.environ if env is None else env
     if db:
         return Path(db)
     if env.get("PRICEWATCH_DB"):
         return Path(env["PRICEWATCH_DB"])
-    config_file = find_config_file(None, env)
-    if config_file is not None and config_file.exists():
-        try:
-            return load_config(config_file, env={}).db_path
-        except ConfigError:
-            pass  # a broken config must not stop read-only commands; `crawl` reports it
-    return DEFAULT_DB
+    return load_config(config_path, env=env).db_path
 
 
 def parse_config(text: str, *, source: str = "<string>", base_dir: Path | None = None) -> Config:
