@@ -16,12 +16,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -157,11 +159,10 @@ class CrawlScheduler:
         record = PassRecord(shop_name, datetime.now(UTC))
         self.passes.append(record)
         shop = self.config.shop(shop_name)
+        queued: dict[int, int] = {}
         try:
             async with self._slots:
-                record.reports = await asyncio.to_thread(
-                    self.crawl, self.config, (shop,), cancel=self.cancel
-                )
+                record.reports, queued = await asyncio.to_thread(self._crawl_and_count, shop)
         except Exception as exc:  # one shop's failure must not stop the rest
             record.error = f"{type(exc).__name__}: {exc}"
             logger.exception("crawl of %s failed to run", shop_name)
@@ -170,14 +171,22 @@ class CrawlScheduler:
             self._passed.set()
         for report in record.reports:
             logger.info(
-                "%s: %s, %d variants, %d changes%s",
+                "crawl finished: %s %s, %d variants, %d changes, %d alerts queued, %.1f s%s",
                 report.shop,
                 report.status,
                 report.variants,
                 report.changes,
+                queued.get(report.crawl_id, 0),
+                (record.finished - record.started).total_seconds(),
                 f" ({report.error})" if report.error else "",
             )
         return record
+
+    def _crawl_and_count(self, shop: ShopConfig) -> tuple[list[CrawlReport], dict[int, int]]:
+        """A crawl, and the alerts each of its crawls queued (for the log), in one thread: no
+        await between them, so a shutdown cannot cut the log line off."""
+        reports = self.crawl(self.config, (shop,), cancel=self.cancel)
+        return reports, alerts_queued(self.config.db_path, [r.crawl_id for r in reports])
 
     async def wait_for_passes(self, count: int, timeout: float) -> bool:
         """Tests and status: wait (on an event, not a sleep loop) until `count` runs ended."""
@@ -215,6 +224,20 @@ class CrawlScheduler:
                 self.scheduler.shutdown(wait=False)
 
 
+def alerts_queued(db_path: Path, crawl_ids: list[int]) -> dict[int, int]:
+    """Outbox rows each crawl queued, for its log line."""
+    if not crawl_ids:
+        return {}
+    with Store(db_path) as store:
+        return dict(
+            store.db.execute(
+                "SELECT e.crawl_id, count(o.id) FROM events e JOIN outbox o ON o.event_id = e.id "
+                "WHERE e.crawl_id IN (SELECT value FROM json_each(?)) GROUP BY e.crawl_id",
+                [json.dumps(crawl_ids)],
+            ).fetchall()
+        )
+
+
 async def run_forever(
     config: Config, *, with_bot: bool = True, stop: asyncio.Event | None = None
 ) -> None:
@@ -231,8 +254,13 @@ async def run_forever(
     scheduler = CrawlScheduler(config)
     scheduler.add_jobs()
     scheduler.start()
-    for job in scheduler.scheduler.get_jobs():
-        logger.info("%s: next run %s", job.name, job.next_run_time)
+    jobs = scheduler.scheduler.get_jobs()
+    logger.info(
+        "started: %d shop(s), database %s%s", len(jobs), config.db_path, ", with the bot" * with_bot
+    )
+    for job in jobs:
+        when = job.next_run_time.isoformat() if job.next_run_time else "paused"
+        logger.info("%s: next run %s", job.name, when)
     bot_task = None
     if with_bot:
         from bot.app import run_bot
@@ -240,7 +268,9 @@ async def run_forever(
         bot_task = asyncio.create_task(run_bot(config, stop_event=stop))
     try:
         await stop.wait()
+        logger.info("shutting down")
     finally:
         await scheduler.shutdown()
         if bot_task is not None:
             await bot_task
+        logger.info("stopped")

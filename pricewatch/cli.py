@@ -112,9 +112,25 @@ def _db_path(ctx: click.Context) -> Path:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @config_option
 @db_option
+@click.option(
+    "-v", "--verbose", "verbose", count=True, help="run/schedule/bot: log at DEBUG, libraries too."
+)
+@click.option("-q", "--quiet", is_flag=True, help="run/schedule/bot: log warnings and errors only.")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    help="run/schedule/bot: log here too (default: [log] file in the config).",
+)
 @click.version_option(__version__, prog_name="pricewatch")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    config_path: str | None,
+    db_path: str | None,
+    verbose: int,
+    quiet: bool,
+    log_file: str | None,
+) -> None:
     """Watch prices and stock of New Balance 2002R colorways across sneaker shops.
 
     \b
@@ -127,6 +143,16 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> Non
     ctx.ensure_object(dict)
     ctx.obj["config"] = config_path
     ctx.obj["db"] = db_path
+    ctx.obj["verbosity"] = -1 if quiet else verbose
+    ctx.obj["log_file"] = log_file
+
+
+def _service_logging(ctx: click.Context, config: Any) -> None:
+    """The one logging setup of the commands that run as a service (pricewatch.logs)."""
+    from pricewatch.logs import setup_logging
+
+    root = ctx.find_root().obj or {}
+    setup_logging(config.log, verbosity=root.get("verbosity", 0), log_file=root.get("log_file"))
 
 
 @cli.command()
@@ -433,6 +459,7 @@ def schedule(ctx: click.Context, once: bool) -> None:
     import scheduler
 
     config = _config(ctx)
+    _service_logging(ctx, config)
     if not once:
         asyncio.run(scheduler.run_forever(config, with_bot=False))
         return
@@ -466,6 +493,7 @@ def run(ctx: click.Context, no_bot: bool) -> None:
     import scheduler
 
     config = _config(ctx)
+    _service_logging(ctx, config)
     if not no_bot and not config.telegram.token:
         raise ConfigError(
             "no bot token: set TELEGRAM_BOT_TOKEN (or [telegram] token_file), or use --no-bot"
@@ -524,7 +552,6 @@ def bot_command(ctx: click.Context, no_delivery: bool) -> None:
         pricewatch bot --config /etc/pricewatch.toml --db /var/lib/pricewatch/db
     """
     import asyncio
-    import logging
 
     from telegram.error import InvalidToken, NetworkError, TelegramError
 
@@ -532,9 +559,7 @@ def bot_command(ctx: click.Context, no_delivery: bool) -> None:
     from bot.redact import redact, token_tail
 
     config = _config(ctx)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _service_logging(ctx, config)
     token = config.telegram.token or ""
     try:
         asyncio.run(run_bot(config, deliver=not no_delivery))

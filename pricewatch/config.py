@@ -112,6 +112,8 @@ class CrawlConfig:
     scrapyd_project: str = "pricewatch"
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
 # The [crawl] defaults, for Scrapy components run without a config (`scrapy crawl`, tests).
 CRAWL_DEFAULTS = CrawlConfig()
 
@@ -143,6 +145,14 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class LogConfig:
+    # Where the service commands (run, schedule, bot) log: stderr, and this file if set
+    # (relative to the config file). --log-file and -v/-q on the command line win.
+    file: str | None = None
+    level: str = "INFO"  # DEBUG, INFO, WARNING or ERROR
+
+
+@dataclass(frozen=True)
 class TelegramConfig:
     # The Bot API server: Telegram's, a self-hosted one, or the tests' local one.
     base_url: str = "https://api.telegram.org/bot"
@@ -162,6 +172,7 @@ class Config:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    log: LogConfig = field(default_factory=LogConfig)
 
     def shop(self, name: str) -> ShopConfig:
         for shop in self.shops:
@@ -197,6 +208,7 @@ class Config:
             ),
             source=data["source"],
             alerts=AlertsConfig(**data["alerts"]),
+            log=LogConfig(**data.get("log", {})),
             schedule=ScheduleConfig(**data["schedule"]),
             telegram=TelegramConfig(
                 **{**data["telegram"], "admin_chat_ids": tuple(data["telegram"]["admin_chat_ids"])}
@@ -298,13 +310,21 @@ def parse_config(text: str, *, source: str = "<string>", base_dir: Path | None =
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
     locate = _Locator(text, source)
 
-    unknown = set(data) - {"db", "crawl", "alerts", "shops", "telegram", "schedule"}
+    unknown = set(data) - {"db", "crawl", "alerts", "shops", "telegram", "schedule", "log"}
     if unknown:
         key = sorted(unknown)[0]
         raise ConfigError(f"{locate.key(key)}: unknown setting {key!r}")
 
     crawl = _parse_crawl(data.get("crawl", {}), locate)
     alerts = _parse_section(data.get("alerts", {}), AlertsConfig(), "alerts", locate)
+    log = _parse_section(data.get("log", {}), LogConfig(), "log", locate)
+    if log.level.upper() not in LOG_LEVELS:
+        raise ConfigError(
+            f"{locate.key('level')}: [log] level must be one of {', '.join(LOG_LEVELS)}, "
+            f"got {log.level!r}"
+        )
+    if log.file and base_dir is not None and not Path(log.file).is_absolute():
+        log = dataclasses.replace(log, file=str(base_dir / log.file))
     schedule = _parse_schedule(data.get("schedule", {}), locate)
     telegram = _parse_telegram(data.get("telegram", {}), locate)
     raw_shops = data.get("shops", [])
@@ -343,6 +363,7 @@ def parse_config(text: str, *, source: str = "<string>", base_dir: Path | None =
         crawl=crawl,
         source=source,
         alerts=alerts,
+        log=log,
         schedule=schedule,
         telegram=telegram,
     )
@@ -555,7 +576,9 @@ def _parse_selectors(raw: Any, index: int, name: str, locate: _Locator) -> HtmlS
     return HtmlSelectors(**{key: value.strip() for key, value in raw.items()})
 
 
-_Section = TypeVar("_Section", CrawlConfig, AlertsConfig, TelegramConfig, ScheduleConfig)
+_Section = TypeVar(
+    "_Section", CrawlConfig, AlertsConfig, TelegramConfig, ScheduleConfig, LogConfig
+)
 
 
 def _known_time_zone(name: str) -> bool:

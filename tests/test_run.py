@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -100,10 +101,19 @@ def test_run_crawls_answers_alerts_and_stops_cleanly(tmp_path: Path) -> None:
             code, err = stop(first)
         assert code == 0, err
         assert api.token not in err  # the token never reaches the logs
+        # a service's log: ISO timestamps; start, next runs, each crawl, shutdown
+        stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+        assert re.search(rf"^{stamp} INFO pricewatch.scheduler: started: 1 shop", err, re.M), err
+        assert re.search(r"Replica: next run \d{4}-", err), err
+        assert re.search(r"crawl finished: Replica ok, \d+ variants, \d+ changes, 0 alerts", err), (
+            err[-3000:]
+        )
+        assert "shutting down" in err and "pricewatch.scheduler: stopped" in err
 
         shop.set_price("M2002RDA", "139.99", size="10")
+        log_file = tmp_path / "logs" / "run.log"  # --log-file before the command, as a group option
         second = subprocess.Popen(
-            command,
+            [str(PRICEWATCH), "--log-file", str(log_file), *command[1:]],
             cwd=tmp_path,
             env=env,
             text=True,
@@ -119,6 +129,7 @@ def test_run_crawls_answers_alerts_and_stops_cleanly(tmp_path: Path) -> None:
         finally:
             code, err = stop(second)
         assert code == 0, err
+    assert re.search(r"crawl finished: Replica ok, .* 1 alerts queued", log_file.read_text())
     assert alert.chat_id == 1001 and "M2002RDA" in alert.text
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
