@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import shutil
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from pricewatch.history import (
     parse_since,
     price_history,
 )
+from pricewatch.maintenance import DamagedDatabase, backup_database, check_database
 from pricewatch.output import (
     FORMATS,
     colorways_table,
@@ -61,6 +63,22 @@ def clear_errors() -> Iterator[None]:
     except (StoreError, CrawlError, ScrapydError, WebUnavailableError) as exc:
         click.secho(f"Error: {exc}", err=True, fg="red")
         sys.exit(1)
+    except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full...
+        click.secho(f"Error: database {_current_db()}: {exc}", err=True, fg="red")
+        sys.exit(1)
+    except sqlite3.DatabaseError as exc:  # damage SQLite found while reading: one line
+        click.secho(f"Error: {DamagedDatabase(_current_db(), str(exc))}", err=True, fg="red")
+        sys.exit(1)
+
+
+def _current_db() -> Path:
+    """The database the running command uses, for an error about it."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    try:
+        return resolve_db_path((obj or {}).get("db"), config_path=(obj or {}).get("config"))
+    except ConfigError:
+        return Path("(the database)")
 
 
 config_option = click.option(
@@ -350,6 +368,49 @@ def web(ctx: click.Context, host: str, port: int, allow_hosts: tuple[str, ...]) 
         on_ready=lambda url: console.print(f"Serving {db_path} read-only at {url} (Ctrl-C stops)"),
         allow_hosts=allow_hosts,
     )
+
+
+@cli.command()
+@common_options
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Check the database file with SQLite's integrity and foreign-key checks.
+
+    Exit 0 when it is sound, 1 with the problems found when it is damaged (then restore a
+    backup: README, Backups).
+
+    \b
+    Example:
+        pricewatch check
+        pricewatch check --db /var/lib/pricewatch/pricewatch.db
+    """
+    result = check_database(_db_path(ctx))
+    if result.ok:
+        click.echo(f"{result.path}: ok")
+        return
+    click.secho(f"{result.path}: damaged", err=True, fg="red")
+    for problem in result.problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
+
+
+@cli.command()
+@click.argument("target", type=click.Path(dir_okay=False))
+@common_options
+@click.pass_context
+def backup(ctx: click.Context, target: str) -> None:
+    """Write a consistent copy of the database to TARGET, while crawls keep running.
+
+    SQLite's online backup API copies one moment's database; the copy is checked before it
+    is kept. TARGET must not exist.
+
+    \b
+    Example:
+        pricewatch backup backups/pricewatch-$(date +%F).db
+    """
+    source = _db_path(ctx)
+    result = backup_database(source, Path(target))
+    click.echo(f"Backed up {source} to {result.path} (checked: ok)")
 
 
 @cli.command()

@@ -576,9 +576,7 @@ def _parse_selectors(raw: Any, index: int, name: str, locate: _Locator) -> HtmlS
     return HtmlSelectors(**{key: value.strip() for key, value in raw.items()})
 
 
-_Section = TypeVar(
-    "_Section", CrawlConfig, AlertsConfig, TelegramConfig, ScheduleConfig, LogConfig
-)
+_Section = TypeVar("_Section", CrawlConfig, AlertsConfig, TelegramConfig, ScheduleConfig, LogConfig)
 
 
 def _known_time_zone(name: str) -> bool:

@@ -41,6 +41,17 @@ class StoreError(Exception):
     """The database cannot be used as asked (too new, not a pricewatch database, ...)."""
 
 
+class DamagedDatabase(StoreError):
+    """SQLite says the database file is damaged; the message says which file and what to do."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(
+            f"database {path} is damaged ({reason}): run `pricewatch check`, and restore a "
+            "backup (README, Backups) or move the file aside to start again"
+        )
+        self.path = path
+
+
 class ShopBusy(StoreError):
     """Another live crawl of the shop holds its lease; the message says whose. ``crawl_id``:
     the row that records this crawl as skipped."""
@@ -370,8 +381,10 @@ class Store:
             # WAL is safe with NORMAL: a power loss may drop the last commit, never corrupt.
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.migrate()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.OperationalError as exc:  # locked, unreadable, no such directory...
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:  # malformed, or not a database at all
+            raise DamagedDatabase(self.path, str(exc)) from exc
 
     def close(self) -> None:
         self.db.close()
