@@ -119,7 +119,7 @@ def _config(ctx: click.Context) -> Any:
 
 
 def _store(ctx: click.Context) -> Store:
-    return Store(_db_path(ctx), create=False)
+    return Store(_db_path(ctx), readonly=True)  # readers create, migrate and lock nothing
 
 
 def _db_path(ctx: click.Context) -> Path:
@@ -581,7 +581,7 @@ def status(ctx: click.Context, fmt: str) -> None:
     from pricewatch.status import watch_status
 
     config = _config(ctx)
-    with Store(config.db_path) as store:
+    with Store(config.db_path, readonly=True) as store:
         report = watch_status(config, store)
     if fmt == "json":
         import dataclasses

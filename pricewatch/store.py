@@ -366,10 +366,16 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 class Store:
     """The pricewatch database. Open one per process; it is not shared between threads."""
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, readonly: bool = False) -> None:
+        """Open (and with ``create``, make or migrate) the database. ``readonly``: for commands
+        that only read (colorways, history, chart, status): SQLite's read-only mode, which
+        creates, migrates and switches nothing, so it works in a read-only directory."""
         self.path = Path(path)
-        if not create and not self.path.exists():
+        if (readonly or not create) and not self.path.exists():
             raise StoreError(f"no database at {self.path} (run `pricewatch crawl` first)")
+        if readonly:
+            self._open_readonly()
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
@@ -385,6 +391,33 @@ class Store:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         except sqlite3.DatabaseError as exc:  # malformed, or not a database at all
             raise DamagedDatabase(self.path, str(exc)) from exc
+
+    def _open_readonly(self) -> None:
+        uri = self.path.resolve().as_uri()
+        try:
+            try:
+                conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+                conn.execute("PRAGMA schema_version").fetchone()
+            except sqlite3.OperationalError:
+                # A WAL database in a read-only directory without its -shm file cannot be
+                # opened read-only; nobody can be writing it there, so it is immutable.
+                conn = sqlite3.connect(f"{uri}?immutable=1", uri=True)
+            self.db = sqlite_utils.Database(conn)
+            version = self.schema_version
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise DamagedDatabase(self.path, str(exc)) from exc
+        if version != len(MIGRATIONS):
+            self.db.close()
+            if version == 0:
+                raise StoreError(f"{self.path} is not a pricewatch database")
+            which = (
+                "newer than this pricewatch: upgrade pricewatch"
+                if version > len(MIGRATIONS)
+                else "older than this pricewatch: any crawl (pricewatch crawl) upgrades it"
+            )
+            raise StoreError(f"database {self.path} has schema version {version}, {which}")
 
     def close(self) -> None:
         self.db.close()
