@@ -23,8 +23,11 @@ from pricewatch.backends import ScrapydError, backend_for
 from pricewatch.config import ConfigError, load_config, packaged_config, resolve_db_path
 from pricewatch.crawl import CrawlError
 from pricewatch.history import (
+    ColorwaySummary,
+    HistoryRow,
     NoHistoryError,
     SinceError,
+    UnknownShopError,
     UnknownStyleError,
     colorways,
     history_summary,
@@ -57,7 +60,7 @@ def clear_errors() -> Iterator[None]:
     except ConfigError as exc:
         click.secho(f"Config error: {exc}", err=True, fg="red")
         sys.exit(2)
-    except (UnknownStyleError, SizeError, SinceError, NoHistoryError) as exc:
+    except (UnknownStyleError, UnknownShopError, SizeError, SinceError, NoHistoryError) as exc:
         click.secho(f"Error: {exc}", err=True, fg="red")
         sys.exit(2)
     except (StoreError, CrawlError, ScrapydError, WebUnavailableError) as exc:
@@ -221,7 +224,8 @@ def colorways_command(ctx: click.Context, fmt: str) -> None:
     if fmt == "table":
         console.print(colorways_table(rows))
     else:
-        click.echo(rows_as_json(rows) if fmt == "json" else rows_as_csv(rows), nl=False)
+        text = rows_as_json(rows) + "\n" if fmt == "json" else rows_as_csv(rows, ColorwaySummary)
+        click.echo(text, nl=False)
 
 
 @cli.command()
@@ -260,7 +264,7 @@ def history(
     if fmt == "json":
         click.echo(rows_as_json(rows))
     elif fmt == "csv":
-        click.echo(rows_as_csv(rows), nl=False)
+        click.echo(rows_as_csv(rows, HistoryRow), nl=False)
     elif summary is not None:
         title = f"{summary.style_code}" + (f" US {format_size(size_us)}" if size_us else "")
         if summary.name:
@@ -566,15 +570,17 @@ def run(ctx: click.Context, no_bot: bool) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
+@click.option("--wide", is_flag=True, help="Every column (schedule, duration, error...).")
 @common_options
 @click.pass_context
-def status(ctx: click.Context, fmt: str) -> None:
+def status(ctx: click.Context, fmt: str, wide: bool) -> None:
     """Per shop: schedule, next run, last crawl (status, duration, changes, error), failures
     in the last 24 hours; and the outbox length.
 
     \b
     Example:
         pricewatch status
+        pricewatch status --wide
         pricewatch status --format json
     """
     from pricewatch.output import status_table
@@ -589,7 +595,7 @@ def status(ctx: click.Context, fmt: str) -> None:
 
         click.echo(json.dumps(dataclasses.asdict(report), indent=2))
         return
-    console.print(status_table(report))
+    console.print(status_table(report, wide=wide))
     console.print(
         f"outbox: {report.outbox_pending} alert(s) waiting; {report.subscriptions} "
         f"subscription(s) in {report.active_chats} active chat(s)"

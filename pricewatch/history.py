@@ -31,6 +31,25 @@ class UnknownStyleError(LookupError):
         super().__init__(f"style code {style_code} is not tracked{hint}")
 
 
+class UnknownShopError(LookupError):
+    """A shop name the database has never crawled; the message lists the ones it has."""
+
+    def __init__(self, shop: str, known: list[str]) -> None:
+        self.shop = shop
+        super().__init__(
+            f"no shop named {shop!r} in the database (known: {', '.join(known) or 'none'})"
+        )
+
+
+def require_shop(store: Store, shop: str) -> str:
+    """The shop's name as stored (any case), or `UnknownShopError` listing the known ones."""
+    known = [row[0] for row in store.db.execute("SELECT name FROM shops ORDER BY name")]
+    for name in known:
+        if name.casefold() == shop.strip().casefold():
+            return name
+    raise UnknownShopError(shop, known)
+
+
 class SinceError(ValueError):
     """A ``--since`` value that is neither a duration (30d, 12h, 2w, 6m) nor an ISO date."""
 
@@ -260,6 +279,8 @@ def price_history(
     still true after it counts, even if it started before.
     """
     code = require_style(store, style_code)
+    if shop is not None:
+        shop = require_shop(store, shop)
     sql, params = _history_query(code, size_us, shop, parse_since(since) if since else None)
     return [_history_row(row) for row in store.db.execute(sql, params)]
 

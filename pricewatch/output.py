@@ -24,6 +24,7 @@ from pricewatch.history import (
     Offer,
     PricePoint,
 )
+from pricewatch.models import Stock
 from pricewatch.prices import format_price
 from pricewatch.sizes import format_size
 from pricewatch.status import WatchStatus
@@ -54,16 +55,34 @@ def rows_as_json(rows: Sequence[Any]) -> str:
     return json.dumps([_jsonable(dataclasses.asdict(row)) for row in rows], indent=2)
 
 
-def rows_as_csv(rows: Sequence[Any]) -> str:
-    if not rows:
+def rows_as_csv(rows: Sequence[Any], row_type: type | None = None) -> str:
+    """Dataclass rows as CSV of plain values a spreadsheet reads: lists joined with "; ",
+    stock in words, offers as "150.00 USD at Kith", None empty. No rows still gives the header
+    (of ``row_type``)."""
+    kind = type(rows[0]) if rows else row_type
+    if kind is None:
         return ""
     buffer = io.StringIO()
-    fields = [f.name for f in dataclasses.fields(rows[0])]
+    fields = [f.name for f in dataclasses.fields(kind)]
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _jsonable(v) for k, v in dataclasses.asdict(row).items()})
+        writer.writerow({k: _csv_cell(getattr(row, k)) for k in fields})
     return buffer.getvalue()
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Stock):
+        return value.value.replace("_", " ")  # "in stock", "sold out", "unknown", as the table
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return "; ".join(_csv_cell(v) for v in value)
+    if isinstance(value, Offer):
+        return f"{value.price} {value.currency} at {value.shop}"
+    return str(value)
 
 
 def history_table(rows: Sequence[HistoryRow], title: str) -> Table:
@@ -195,7 +214,11 @@ def crawl_summary(reports: Sequence[CrawlReport]) -> str:
     )
 
 
-def status_table(report: WatchStatus) -> Table:
+def status_table(report: WatchStatus, *, wide: bool = False) -> Table:
+    """One line per shop that fits 80 columns (shop, last crawl, status, changes, failures,
+    next run); ``wide`` adds the schedule, duration, variants and error."""
+    if not wide:
+        return _narrow_status_table(report)
     table = Table(title="Shops", title_justify="left")
     for column in (
         "shop",
@@ -223,5 +246,23 @@ def status_table(report: WatchStatus) -> Table:
             str(s.last_changes),
             str(s.failures_24h),
             s.last_error or "",
+        )
+    return table
+
+
+def _narrow_status_table(report: WatchStatus) -> Table:
+    table = Table(title="Shops (--wide for more)", title_justify="left", box=None, pad_edge=False)
+    table.add_column("shop", overflow="fold")
+    for column in ("last crawl", "status", "changes", "fails 24h", "next run"):
+        table.add_column(column, no_wrap=True)
+    for s in report.shops:
+        colour = {"ok": "green", None: "dim"}.get(s.last_status, "red")
+        table.add_row(
+            s.shop + ("" if s.enabled else " (off)"),
+            _when(s.last_started)[5:] if s.last_started else "never",  # MM-DD HH:MM
+            f"[{colour}]{s.last_status or '-'}[/]",
+            str(s.last_changes),
+            str(s.failures_24h),
+            _when(s.next_run)[5:] if s.next_run else "",
         )
     return table
