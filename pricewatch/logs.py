@@ -17,7 +17,7 @@ from pricewatch.config import LogConfig
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Per-request and per-job chatter at INFO; Scrapy's own log goes to files (pricewatch.crawl).
-CHATTY = ("httpx", "httpcore", "apscheduler", "telegram.ext", "asyncio")
+CHATTY = ("httpx", "httpcore", "apscheduler", "asyncio")
 
 
 class IsoUtcFormatter(logging.Formatter):
