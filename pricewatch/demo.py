@@ -13,6 +13,7 @@ import html
 import re
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from pricewatch.output import (
     describe_change,
     history_table,
 )
-from pricewatch.prices import format_price
+from pricewatch.prices import format_price, to_minor
 from pricewatch.replica import ReplicaShop
 from pricewatch.sizes import format_size
 from pricewatch.store import Store
@@ -60,6 +61,12 @@ def run_demo(db_path: Path, *, style: str, size_us: float, console: Console) -> 
         first = run_crawl(config, config.select_shops())
         console.print(crawl_table(first))
         console.print(crawl_summary(first))
+        with Store(db_path) as store:
+            weeks = backdate_history(store, style)
+        console.print(
+            f"[dim]Demo data: {style}'s history is backdated {weeks} weeks with made-up prices, "
+            "so `history` and `chart` look like weeks of real use.[/]"
+        )
         with Store(db_path) as store:
             tracked = colorways(store)
             rows = price_history(store, style, size_us=size_us)
@@ -158,6 +165,47 @@ def serve_demo_shops(ports: tuple[int, int], ready: Callable[[str, str], None]) 
     finally:
         kicks.stop()
         corner.stop()
+
+
+# Made-up weekly prices before today, oldest first (a launch price, a sale, a restock...).
+DEMO_WEEKS = ("159.99", "159.99", "149.99", "159.99", "139.99", "139.99", "149.99", "154.99")
+
+
+def backdate_history(store: Store, style: str) -> int:
+    """Demo data only: each variant of `style` gets a made-up price history of the weeks
+    before its first crawl (a history row per week), so the demo's history and chart look
+    like real use. Returns the number of weeks."""
+    now = datetime.now(UTC)
+    with store.write():
+        variants = store.db.execute(
+            "SELECT v.id, v.currency, v.stock, h.crawl_id, h.first_seen, "
+            "v.shop_id - (SELECT min(id) FROM shops) FROM variants v "
+            "JOIN history h ON h.id = v.history_id WHERE v.style_code = ?",
+            [style],
+        ).fetchall()
+        for variant_id, currency, stock, crawl_id, first_seen, nth_shop in variants:
+            for week, weekly in enumerate(DEMO_WEEKS):
+                price = Decimal(weekly) - 5 * nth_shop  # the second shop a little cheaper
+                start = now - timedelta(weeks=len(DEMO_WEEKS) - week)
+                end = now - timedelta(weeks=len(DEMO_WEEKS) - week - 1, seconds=1)
+                store.db.execute(
+                    "INSERT INTO history (variant_id, crawl_id, price_minor, compare_at_minor, "
+                    "currency, stock, first_seen, last_seen) VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
+                    [
+                        variant_id,
+                        crawl_id,
+                        to_minor(price, currency),
+                        currency,
+                        stock,
+                        _stamp(start),
+                        _stamp(min(end, now)) if week < len(DEMO_WEEKS) - 1 else first_seen,
+                    ],
+                )
+    return len(DEMO_WEEKS)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def telegram_text(message_html: str) -> str:

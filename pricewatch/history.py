@@ -311,9 +311,10 @@ def crawl_changes(store: Store, crawl_ids: Iterable[int]) -> list[Change]:
     changes = []
     for history_id, variant_id, *rest in rows:
         new = _history_row(tuple(rest))
-        before = store.db.execute(
-            _HISTORY + " WHERE h.variant_id = ? AND h.id < ? ORDER BY h.id DESC LIMIT 1",
-            [variant_id, history_id],
+        before = store.db.execute(  # the state before it in time (the variant's index)
+            _HISTORY + " WHERE h.variant_id = ? AND (h.first_seen, h.id) < (?, ?) "
+            "ORDER BY h.first_seen DESC, h.id DESC LIMIT 1",
+            [variant_id, new.first_seen, history_id],
         ).fetchone()
         old = _history_row(before) if before else None
         changes.append(Change(new.shop, new.style_code, new.size_label, new.size_us, old, new))

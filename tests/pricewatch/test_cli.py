@@ -161,8 +161,11 @@ def test_installed_command_runs_the_demo_from_any_directory(tmp_path: Path) -> N
         text=True,
         timeout=60,
     )
-    prices = [row["price"] for row in json.loads(history.stdout) if row["shop"] == "Replica Kicks"]
-    assert prices == ["144.99", "129.99"]
+    rows = [row for row in json.loads(history.stdout) if row["shop"] == "Replica Kicks"]
+    # eight backdated weeks of made-up demo prices, then the two real crawls' prices
+    assert [row["price"] for row in rows][-2:] == ["144.99", "129.99"] and len(rows) == 10
+    assert rows[0]["first_seen"] < rows[-1]["first_seen"][:4] + "-99"  # ISO text, sortable
+    assert "Demo data: M2002RDA's history is backdated 8 weeks" in done.stdout
 
 
 def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
