@@ -293,7 +293,11 @@ def test_the_egg_holds_the_packages_and_names_the_settings_module() -> None:
     with zipfile.ZipFile(io.BytesIO(egg.data)) as archive:
         names = set(archive.namelist())
         entry_points = archive.read("EGG-INFO/entry_points.txt").decode()
-    assert {"scrapers/settings.py", "scrapers/spiders/shopify.py", "pricewatch/config/schema.py"} <= names
+    assert {
+        "scrapers/settings.py",
+        "scrapers/spiders/shopify.py",
+        "pricewatch/config/schema.py",
+    } <= names
     assert "scrapers/scrapyd_support.py" in names
     assert "pricewatch/configs/default.toml" in names  # package data too
     assert not any("__pycache__" in name for name in names)
