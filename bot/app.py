@@ -31,7 +31,7 @@ from telegram.ext import (
 )
 
 from bot import handlers
-from bot.logic import charts_available, menu_commands
+from bot.logic import menu_commands
 from bot.ratelimit import ReplyRateLimiter, no_reply_retries
 from bot.redact import protect, scrub_exception
 from pricewatch.config import Config, ConfigError
@@ -78,7 +78,7 @@ def build_application(
     application: BotApplication = builder.build()
     application.bot_data[handlers.CONFIG] = config
     application.bot_data[handlers.DB_PATH] = Path(db_path or config.db_path)
-    application.bot_data[handlers.CHARTS] = charts_available()
+    application.bot_data[handlers.CHARTS] = True  # matplotlib is a dependency: always
     register_handlers(application)
     return application
 

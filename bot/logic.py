@@ -1249,15 +1249,6 @@ def deep_link(payload: str, tracked: Collection[str]) -> tuple[str, tuple[float,
 # -- charts -------------------------------------------------------------------------------------
 
 
-def charts_available() -> bool:
-    """Whether price charts can be drawn (pricewatch.charts and matplotlib are installed)."""
-    try:
-        import pricewatch.charts  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def chart(store: Store, style_code: str, size_us: float | None) -> Photo | Reply:
     """A price history chart as a photo, or a reply saying why there is none."""
     from pricewatch.charts import chart_caption, render_price_chart

@@ -162,7 +162,7 @@ def chat(server: BotApiServer, tmp_path: Path) -> Iterator[Chat]:
 def test_menu_start_and_help(chat: Chat) -> None:
     [commands] = chat.server.wait_for(lambda c: c.method == "setMyCommands")
     names = [c["command"] for c in commands.params["commands"]]
-    assert names == [name for name, _ in logic.menu_commands(charts=logic.charts_available())]
+    assert names == [name for name, _ in logic.menu_commands(charts=True)]
     assert {"start", "help", "subscribe", "subscriptions", "unsubscribe", "price"} <= set(names)
     assert {"colorways", "stop", "status"} <= set(names)
 
@@ -350,14 +350,12 @@ def test_price_in_one_size(chat: Chat) -> None:
     assert lines[1].startswith("1. <b>$139.99</b> (was $150.00) · Kith · in stock · US 10 ")
     assert lines[2].startswith("2. <b>$145.00</b> · Bodega · stock unknown · US 10")
     assert reply.params["link_preview_options"] == {"is_disabled": True}
-    if logic.charts_available():
-        [[chart_button]] = reply.params["reply_markup"]["inline_keyboard"]
-        assert chart_button == {"text": "📈 Price history chart", "callback_data": "c:M2002RDA:10"}
-        photo = chat.after(lambda: chat.server.press_button(USER, "c:M2002RDA:10"), sent_to(USER))
-        assert photo.method == "sendPhoto" and photo.photo and photo.photo.startswith(b"\x89PNG")
+    [[chart_button]] = reply.params["reply_markup"]["inline_keyboard"]
+    assert chart_button == {"text": "📈 Price history chart", "callback_data": "c:M2002RDA:10"}
+    photo = chat.after(lambda: chat.server.press_button(USER, "c:M2002RDA:10"), sent_to(USER))
+    assert photo.method == "sendPhoto" and photo.photo and photo.photo.startswith(b"\x89PNG")
 
 
-@pytest.mark.skipif(not logic.charts_available(), reason="pricewatch.charts needs matplotlib")
 def test_history_chart(chat: Chat) -> None:
     photo = chat.say(USER, "/history M2002RDA 10")
     assert photo.method == "sendPhoto" and (photo.text or "").startswith("M2002RDA")
@@ -413,7 +411,7 @@ def test_a_reply_refused_with_429_is_sent_again(
     caplog.set_level(logging.INFO)
     chat.server.fail_next("sendMessage", status=429, retry_after=1, chat_id=USER)
     reply = chat.say(USER, "/help")  # the next accepted message: the retry, after 1 s
-    assert reply.text == logic.help_text(charts=logic.charts_available())
+    assert reply.text == logic.help_text(charts=True)
     statuses = [c.status for c in chat.server.calls if c.method == "sendMessage"]
     assert statuses == [429, 200]
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]

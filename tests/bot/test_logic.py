@@ -576,7 +576,6 @@ def test_deep_links() -> None:
 # -- charts --------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not logic.charts_available(), reason="pricewatch.charts needs matplotlib")
 def test_history_chart(store: Store) -> None:
     photo = logic.history_command(store, "M2002RDA 10")
     assert isinstance(photo, Photo) and photo.data.startswith(b"\x89PNG")
