@@ -31,7 +31,7 @@ from telegram.ext import (
 )
 
 from bot import handlers
-from bot.logic import menu_commands
+from bot.answers import menu_commands
 from bot.ratelimit import ReplyRateLimiter, no_reply_retries
 from bot.redact import protect, scrub_exception
 from pricewatch.config import Config, ConfigError

@@ -1,8 +1,8 @@
 """python-telegram-bot handlers: one thin function per command or button.
 
-Each handler reads the update, asks `bot.logic` (in a worker thread, with a `Store` opened for
-that call: WAL lets it read while a crawl writes, and a busy database never stalls the event
-loop), and sends the `Reply` it gets. Nothing here decides what to say.
+Each handler reads the update, asks `bot.answers` or `bot.guided` (in a worker thread, with a
+`Store` opened for that call: WAL lets it read while a crawl writes, and a busy database never
+stalls the event loop), and sends the `Reply` it gets. Nothing here decides what to say.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import logic
-from bot.logic import Flow, Keyboard, Photo, Reply
+from bot import answers, guided, parsing, render
+from bot.guided import Flow
+from bot.render import Keyboard, Photo, Reply
 from pricewatch.config import Config
 from pricewatch.store import Store
 from pricewatch.subscriptions import set_chat_active, upsert_chat
@@ -181,7 +182,7 @@ async def start(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    await send(chat, Reply(logic.welcome_text()))
+    await send(chat, Reply(answers.welcome_text()))
     payload = command_text(update.effective_message)
     if payload:  # a deep link: t.me/<bot>?start=M2002RDA_10
         await start_flow(update, context, payload=payload)
@@ -189,7 +190,7 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     if update.effective_chat:
-        await send(update.effective_chat, Reply(logic.help_text(charts=charts_on(context))))
+        await send(update.effective_chat, Reply(answers.help_text(charts=charts_on(context))))
 
 
 async def subscribe(update: Update, context: Context) -> None:
@@ -203,7 +204,7 @@ async def subscribe(update: Update, context: Context) -> None:
     config = config_of(context)
     reply = await in_store(
         context,
-        logic.subscribe_command,
+        answers.subscribe_command,
         chat.id,
         text,
         limit=config.alerts.max_subscriptions_per_chat,
@@ -218,19 +219,19 @@ async def start_flow(update: Update, context: Context, *, payload: str = "") -> 
     if chat is None:
         return
     if context.user_data is None:
-        await send(chat, Reply(f"Subscribe in one line, like <code>{logic.EXAMPLE}</code>"))
+        await send(chat, Reply(f"Subscribe in one line, like <code>{parsing.EXAMPLE}</code>"))
         return
     config = config_of(context)
-    options = await in_store(context, logic.flow_options, [s.name for s in config.shops])
+    options = await in_store(context, guided.flow_options, [s.name for s in config.shops])
     style: str | None = None
     sizes: tuple[float, ...] = ()
     if payload:
-        link = logic.deep_link(payload, {code for code, _ in options.colorways})
+        link = guided.deep_link(payload, {code for code, _ in options.colorways})
         if link is None:
             return  # an unknown payload: the welcome said enough
         style, sizes = link
-    flow = logic.new_flow(options, started=time.monotonic(), style_code=style, sizes=sizes)
-    message = await send(chat, logic.flow_screen(flow))
+    flow = guided.new_flow(options, started=time.monotonic(), style_code=style, sizes=sizes)
+    message = await send(chat, guided.flow_screen(flow))
     flow.message_id = message.message_id if message else None
     flows_of(context)[chat.id] = flow
 
@@ -238,21 +239,21 @@ async def start_flow(update: Update, context: Context, *, payload: str = "") -> 
 async def subscriptions(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat:
-        await send(chat, await in_store(context, logic.subscriptions_reply, chat.id))
+        await send(chat, await in_store(context, answers.subscriptions_reply, chat.id))
 
 
 async def unsubscribe(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat:
         text = command_text(update.effective_message)
-        await send(chat, await in_store(context, logic.unsubscribe_command, chat.id, text))
+        await send(chat, await in_store(context, answers.unsubscribe_command, chat.id, text))
 
 
 async def price(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat:
         text = command_text(update.effective_message)
-        replies = await in_store(context, logic.price_replies, text, charts=charts_on(context))
+        replies = await in_store(context, answers.price_replies, text, charts=charts_on(context))
         await send(chat, replies)
 
 
@@ -264,27 +265,27 @@ async def history(update: Update, context: Context) -> None:
         await send(chat, Reply("Price charts are not available on this server."))
         return
     text = command_text(update.effective_message)
-    await send_result(chat, await in_store(context, logic.history_command, text))
+    await send_result(chat, await in_store(context, answers.history_command, text))
 
 
 async def colorways(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat:
-        await send(chat, await in_store(context, logic.colorways_replies))
+        await send(chat, await in_store(context, answers.colorways_replies))
 
 
 async def stop(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat:
         flows_of(context).pop(chat.id, None)
-        await send(chat, await in_store(context, logic.stop_reply, chat.id))
+        await send(chat, await in_store(context, answers.stop_reply, chat.id))
 
 
 async def status(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat:
         config = config_of(context)
-        await send(chat, await in_store(context, logic.status_replies, config, chat.id))
+        await send(chat, await in_store(context, answers.status_replies, config, chat.id))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -299,7 +300,7 @@ async def unknown_command(update: Update, context: Context) -> None:
         return
     if is_group(chat) and not addressee:
         return
-    await send(chat, Reply(logic.unknown_command_text(name)))
+    await send(chat, Reply(answers.unknown_command_text(name)))
 
 
 async def text_message(update: Update, context: Context) -> None:
@@ -308,8 +309,8 @@ async def text_message(update: Update, context: Context) -> None:
     if chat is None or message is None or not message.text:
         return
     flow = flows_of(context).get(chat.id)
-    current = flow is not None and logic.flow_is_current(flow, flow.id, time.monotonic())
-    outcome = logic.flow_text(flow, message.text) if flow is not None and current else None
+    current = flow is not None and guided.flow_is_current(flow, flow.id, time.monotonic())
+    outcome = guided.flow_text(flow, message.text) if flow is not None and current else None
     if outcome is None:
         if is_group(chat):  # in groups, chatter is not for us
             return
@@ -321,7 +322,7 @@ async def text_message(update: Update, context: Context) -> None:
         await send(chat, Reply(hint))
         return
     if outcome.error:
-        await send(chat, Reply(logic.esc(outcome.error)))
+        await send(chat, Reply(render.esc(outcome.error)))
         return
     if outcome.screen and flow is not None:
         old = flow.message_id
@@ -341,20 +342,20 @@ async def flow_button(update: Update, context: Context) -> None:
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
-    parsed = logic.parse_flow_data(query.data or "")
+    parsed = guided.parse_flow_data(query.data or "")
     flows = flows_of(context)
     flow = flows.get(chat.id)
-    if parsed is None or not logic.flow_is_current(flow, parsed[0], time.monotonic()):
-        await query.answer(logic.STALE_MENU)
+    if parsed is None or not guided.flow_is_current(flow, parsed[0], time.monotonic()):
+        await query.answer(guided.STALE_MENU)
         return
     assert flow is not None  # flow_is_current said so
     _flow_id, action, arg = parsed
-    outcome = logic.flow_press(flow, action, arg)
+    outcome = guided.flow_press(flow, action, arg)
     if outcome.finished:
         flows.pop(chat.id, None)
     if outcome.confirm:
         limit = config_of(context).alerts.max_subscriptions_per_chat
-        reply = await in_store(context, logic.finish_flow, chat.id, flow, limit=limit)
+        reply = await in_store(context, guided.finish_flow, chat.id, flow, limit=limit)
         await edit(update, reply)
         await query.answer("Done")
         return
@@ -367,11 +368,11 @@ async def unsubscribe_button(update: Update, context: Context) -> None:
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
-    subscription_id = logic.parse_unsubscribe_data(query.data or "")
+    subscription_id = answers.parse_unsubscribe_data(query.data or "")
     if subscription_id is None:
-        await query.answer(logic.STALE_MENU)
+        await query.answer(guided.STALE_MENU)
         return
-    toast, reply = await in_store(context, logic.unsubscribe_pressed, chat.id, subscription_id)
+    toast, reply = await in_store(context, answers.unsubscribe_pressed, chat.id, subscription_id)
     await edit(update, reply)
     await query.answer(toast)
 
@@ -380,18 +381,18 @@ async def chart_button(update: Update, context: Context) -> None:
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
-    parsed = logic.parse_chart_data(query.data or "")
+    parsed = answers.parse_chart_data(query.data or "")
     if parsed is None or not charts_on(context):
         await query.answer("That chart is not available any more.")
         return
     await query.answer("Drawing the chart…")
-    await send_result(chat, await in_store(context, logic.chart, *parsed))
+    await send_result(chat, await in_store(context, answers.chart, *parsed))
 
 
 async def stale_button(update: Update, context: Context) -> None:
     """Any button no other handler knows: from an old version of the bot, or an old menu."""
     if update.callback_query:
-        await update.callback_query.answer(logic.STALE_MENU)
+        await update.callback_query.answer(guided.STALE_MENU)
 
 
 # -- errors -------------------------------------------------------------------------------------

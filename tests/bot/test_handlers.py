@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bot import handlers, logic, ratelimit
+from bot import answers, guided, handlers, ratelimit, render
 from bot.app import BotConfigError, build_application, run_bot
 from pricewatch.cli import cli
 from pricewatch.config import Config
@@ -162,7 +162,7 @@ def chat(server: BotApiServer, tmp_path: Path) -> Iterator[Chat]:
 def test_menu_start_and_help(chat: Chat) -> None:
     [commands] = chat.server.wait_for(lambda c: c.method == "setMyCommands")
     names = [c["command"] for c in commands.params["commands"]]
-    assert names == [name for name, _ in logic.menu_commands(charts=True)]
+    assert names == [name for name, _ in answers.menu_commands(charts=True)]
     assert {"start", "help", "subscribe", "subscriptions", "unsubscribe", "price"} <= set(names)
     assert {"colorways", "stop", "status"} <= set(names)
 
@@ -266,12 +266,12 @@ def test_stale_buttons_get_a_friendly_answer(chat: Chat) -> None:
     old_data = chat.button(USER, "M2002RDA")
     chat.say(USER, "/subscribe")  # a new flow: the first menu is now stale
     answer = chat.press(USER, old_data, message_id=old.result["message_id"])
-    assert answer.params["text"] == logic.STALE_MENU
+    assert answer.params["text"] == guided.STALE_MENU
     chat.press(USER, chat.button(USER, "✖ Cancel"))
     assert chat.server.bot_messages(USER)[-1]["text"].startswith("Cancelled.")
     # a button of the cancelled flow, and one of a bot version that no longer exists
     assert chat.press(USER, old_data, message_id=old.result["message_id"]).params["text"] == (
-        logic.STALE_MENU
+        guided.STALE_MENU
     )
     chat.server.push_update(
         {
@@ -287,7 +287,7 @@ def test_stale_buttons_get_a_friendly_answer(chat: Chat) -> None:
     [legacy] = chat.server.wait_for(
         lambda c: c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == "77"
     )
-    assert legacy.params["text"] == logic.STALE_MENU
+    assert legacy.params["text"] == guided.STALE_MENU
     assert chat.say(USER, "/help").ok  # nothing broke
 
 
@@ -391,10 +391,10 @@ def test_one_error_handler_logs_and_apologises(
 ) -> None:
     caplog.set_level(logging.INFO)
 
-    def broken(*_: Any) -> list[logic.Reply]:
+    def broken(*_: Any) -> list[render.Reply]:
         raise RuntimeError("the database caught fire")
 
-    monkeypatch.setattr(logic, "colorways_replies", broken)
+    monkeypatch.setattr(answers, "colorways_replies", broken)
     update = chat.server.send_text(USER, "/colorways")
     reply = chat.server.wait_for(sent_to(USER))[-1]
     assert reply.text == handlers.ERROR_TEXT
@@ -411,7 +411,7 @@ def test_a_reply_refused_with_429_is_sent_again(
     caplog.set_level(logging.INFO)
     chat.server.fail_next("sendMessage", status=429, retry_after=1, chat_id=USER)
     reply = chat.say(USER, "/help")  # the next accepted message: the retry, after 1 s
-    assert reply.text == logic.help_text(charts=True)
+    assert reply.text == answers.help_text(charts=True)
     statuses = [c.status for c in chat.server.calls if c.method == "sendMessage"]
     assert statuses == [429, 200]
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]

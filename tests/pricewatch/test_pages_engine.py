@@ -164,7 +164,7 @@ def test_one_colorway_at_a_shopify_shop_and_the_jsonld_shop(db_path: Path, nb: J
     assert shown == {("Kicks", "144.99"), ("NB", "149.99")}
 
     try:  # the bot's /price (a plain function over the database), once the bot is there
-        from bot.logic import price_replies
+        from bot.answers import price_replies
     except ImportError:  # pragma: no cover
         return
     with Store(db_path) as store:

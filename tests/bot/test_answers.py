@@ -1,4 +1,4 @@
-"""The bot's logic without Telegram: parsing, replies, keyboards, escaping, splitting, the
+"""The bot without Telegram (bot.answers, bot.guided, bot.parsing, bot.render): parsing, replies,
 guided flow, all over a real SQLite file written through `Store`."""
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import logic
-from bot.logic import BadInput, Catalog, Photo, Reply, Step
+from bot import answers, guided, parsing, render
+from bot.guided import Step
+from bot.parsing import BadInput, Catalog
+from bot.render import Photo, Reply
 from pricewatch.changes import DEFAULT_KINDS, EventKind
 from pricewatch.models import Stock
 from pricewatch.store import Store
@@ -40,11 +42,11 @@ def store(db: Path) -> Iterator[Store]:
 
 def problem(text: str, catalog: Catalog = CATALOG) -> str:
     with pytest.raises(BadInput) as caught:
-        logic.parse_subscribe(text, catalog)
+        parsing.parse_subscribe(text, catalog)
     return str(caught.value)
 
 
-def all_buttons(reply: Reply) -> list[logic.Button]:
+def all_buttons(reply: Reply) -> list[render.Button]:
     return [button for row in reply.keyboard for button in row]
 
 
@@ -52,10 +54,12 @@ def all_buttons(reply: Reply) -> list[logic.Button]:
 
 
 def test_one_line_subscription() -> None:
-    request = logic.parse_subscribe("M2002RDA 10 max=150", CATALOG)
-    assert request == logic.SubscribeRequest("M2002RDA", (10.0,), None, Decimal(150), DEFAULT_KINDS)
-    assert logic.parse_subscribe("any 10.5", CATALOG).style_code is None
-    assert logic.parse_subscribe("m2002rda", CATALOG).style_code == "M2002RDA"
+    request = parsing.parse_subscribe("M2002RDA 10 max=150", CATALOG)
+    assert request == parsing.SubscribeRequest(
+        "M2002RDA", (10.0,), None, Decimal(150), DEFAULT_KINDS
+    )
+    assert parsing.parse_subscribe("any 10.5", CATALOG).style_code is None
+    assert parsing.parse_subscribe("m2002rda", CATALOG).style_code == "M2002RDA"
 
 
 @pytest.mark.parametrize(
@@ -73,20 +77,20 @@ def test_one_line_subscription() -> None:
     ],
 )
 def test_sizes_in_us_uk_eu_and_womens(text: str, sizes: tuple[float, ...]) -> None:
-    assert logic.parse_subscribe(text, CATALOG).sizes == sizes
+    assert parsing.parse_subscribe(text, CATALOG).sizes == sizes
 
 
 def test_options_shop_kinds_and_max() -> None:
-    request = logic.parse_subscribe(
+    request = parsing.parse_subscribe(
         'M2002RDA 10 shop="shoe palace" kinds=restock,price-drop max=$139.99', CATALOG
     )
     assert request.shop == "Shoe Palace"
     assert request.kinds == (EventKind.RESTOCK, EventKind.PRICE_DROP)
     assert request.max_price == Decimal("139.99")
     # phones type curly quotes
-    assert logic.parse_subscribe("any shop=“Shoe Palace”", CATALOG).shop == "Shoe Palace"
-    assert logic.parse_subscribe("any shop=kith", CATALOG).shop == "Kith"
-    assert logic.parse_subscribe("any kinds=all", CATALOG).kinds == tuple(EventKind)
+    assert parsing.parse_subscribe("any shop=“Shoe Palace”", CATALOG).shop == "Shoe Palace"
+    assert parsing.parse_subscribe("any shop=kith", CATALOG).shop == "Kith"
+    assert parsing.parse_subscribe("any kinds=all", CATALOG).kinds == tuple(EventKind)
 
 
 @pytest.mark.parametrize(
@@ -116,24 +120,24 @@ def test_bad_input_gets_a_clear_message(text: str, message: str) -> None:
 
 
 def test_long_input_is_refused_without_echoing_it() -> None:
-    assert problem("M2002RDA " + "x" * 5000) == logic.TOO_LONG
+    assert problem("M2002RDA " + "x" * 5000) == parsing.TOO_LONG
     # under the length limit, a huge word is quoted back cut to a few characters
     message = problem("M2002RDA " + "9" * 200)
     assert "9" * 21 not in message and "…" in message
     message = problem("A" * 250)
-    assert "A" * (logic.QUOTE_LIMIT + 1) not in message
+    assert "A" * (render.QUOTE_LIMIT + 1) not in message
 
 
 def test_quote_is_one_printable_line_at_most_50_characters() -> None:
-    assert logic.quote("a\nb\tc\x00d") == "a b cd"
-    assert len(logic.quote("x" * 5000)) == logic.QUOTE_LIMIT
+    assert render.quote("a\nb\tc\x00d") == "a b cd"
+    assert len(render.quote("x" * 5000)) == render.QUOTE_LIMIT
 
 
 # -- subscribing, listing, removing --------------------------------------------------------------
 
 
 def test_subscribe_and_describe(store: Store) -> None:
-    reply = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=150", limit=25)
+    reply = answers.subscribe_command(store, CHAT, "M2002RDA 10 max=150", limit=25)
     [subscription] = list_subscriptions(store, CHAT)
     assert (subscription.style_code, subscription.sizes, subscription.max_price) == (
         "M2002RDA",
@@ -145,34 +149,34 @@ def test_subscribe_and_describe(store: Store) -> None:
         "alerts: restock, price drop, new colorway, new size"
     )
     assert f"Subscribed (#{subscription.id}): {described}." in reply.text
-    [listed] = logic.subscriptions_reply(store, CHAT)
+    [listed] = answers.subscriptions_reply(store, CHAT)
     assert f"#{subscription.id} {described}" in listed.text
-    described_any = logic.describe(None, (9.5, 10), "Kith", None, [EventKind.RESTOCK], {})
+    described_any = render.describe(None, (9.5, 10), "Kith", None, [EventKind.RESTOCK], {})
     assert described_any == "any 2002R, US 9.5, 10, Kith, no price limit, alerts: restock"
 
 
 def test_a_duplicate_and_the_cap(store: Store) -> None:
-    logic.subscribe_command(store, CHAT, "M2002RDA 10", limit=2)
-    again = logic.subscribe_command(store, CHAT, "m2002rda 10", limit=2)
+    answers.subscribe_command(store, CHAT, "M2002RDA 10", limit=2)
+    again = answers.subscribe_command(store, CHAT, "m2002rda 10", limit=2)
     assert "You already have this subscription" in again.text
-    logic.subscribe_command(store, CHAT, "any 10", limit=2)
-    capped = logic.subscribe_command(store, CHAT, "M2002RXU", limit=2)
+    answers.subscribe_command(store, CHAT, "any 10", limit=2)
+    capped = answers.subscribe_command(store, CHAT, "M2002RXU", limit=2)
     assert capped.text.startswith("Sorry: this chat already has 2 subscriptions (the limit is 2)")
     assert len(list_subscriptions(store, CHAT)) == 2
 
 
 def test_untracked_but_real_code_is_accepted_with_a_note(store: Store) -> None:
-    reply = logic.subscribe_command(store, CHAT, "M2002RDN 10", limit=25)
+    reply = answers.subscribe_command(store, CHAT, "M2002RDN 10", limit=25)
     assert "Subscribed" in reply.text
     assert "not seen in any shop yet; you'll hear when it appears" in reply.text
     assert "Did you mean M2002RDA?" in reply.text
-    reply = logic.subscribe_command(store, CHAT, "M2002RXX", limit=25)
+    reply = answers.subscribe_command(store, CHAT, "M2002RXX", limit=25)
     assert "I don't track M2002RXX yet" in reply.text and "Did you mean M2002RXU?" in reply.text
     assert [s.style_code for s in list_subscriptions(store, CHAT)] == ["M2002RDN", "M2002RXX"]
 
 
 def test_bad_input_is_a_reply_not_an_exception(store: Store) -> None:
-    reply = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=-5", limit=25)
+    reply = answers.subscribe_command(store, CHAT, "M2002RDA 10 max=-5", limit=25)
     assert reply == Reply("Max price must be more than 0")
     assert list_subscriptions(store, CHAT) == []
 
@@ -198,7 +202,7 @@ def test_bad_input_is_a_reply_not_an_exception(store: Store) -> None:
     ],
 )
 def test_max_price_and_its_currency(text: str, amount: str, currency: str | None) -> None:
-    request = logic.parse_subscribe(f"M2002RDA 10 max={text}", CATALOG)
+    request = parsing.parse_subscribe(f"M2002RDA 10 max={text}", CATALOG)
     assert (request.max_price, request.max_currency) == (Decimal(amount), currency)
     assert request.sizes == (10.0,)
 
@@ -227,26 +231,26 @@ def test_max_price_out_of_range_or_unreadable(text: str, message: str) -> None:
 
 
 def test_a_currency_word_after_max_is_not_a_size() -> None:
-    eu = logic.parse_subscribe("M2002RDA max=130 eur 44", CATALOG)  # "eur 44" is an EU size
+    eu = parsing.parse_subscribe("M2002RDA max=130 eur 44", CATALOG)  # "eur 44" is an EU size
     assert (eu.max_price, eu.max_currency, eu.sizes) == (Decimal(130), None, (10.0,))
-    usd = logic.parse_subscribe("M2002RDA max=130 USD 10", CATALOG)
+    usd = parsing.parse_subscribe("M2002RDA max=130 USD 10", CATALOG)
     assert (usd.max_currency, usd.sizes) == ("USD", (10.0,))
     assert "couldn't read 'kith' as a shoe size" in problem("M2002RDA max=130 kith")
 
 
 def test_the_max_is_stored_and_shown_with_its_currency(store: Store) -> None:
-    reply = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=€130", limit=25)
+    reply = answers.subscribe_command(store, CHAT, "M2002RDA 10 max=€130", limit=25)
     assert "US 10, any shop, max €130, alerts" in reply.text
     [subscription] = list_subscriptions(store, CHAT)
     assert (subscription.max_price, subscription.max_currency) == (Decimal(130), "EUR")
     # the same amount in another currency is another subscription; in the same, a duplicate
-    dollars = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=$130", limit=25)
+    dollars = answers.subscribe_command(store, CHAT, "M2002RDA 10 max=$130", limit=25)
     assert "max $130" in dollars.text
-    anywhere = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=130", limit=25)
+    anywhere = answers.subscribe_command(store, CHAT, "M2002RDA 10 max=130", limit=25)
     assert "max 130 (any currency)" in anywhere.text
-    again = logic.subscribe_command(store, CHAT, "M2002RDA 10 max=130EUR", limit=25)
+    again = answers.subscribe_command(store, CHAT, "M2002RDA 10 max=130EUR", limit=25)
     assert "You already have this subscription" in again.text
-    [listed] = logic.subscriptions_reply(store, CHAT)
+    [listed] = answers.subscriptions_reply(store, CHAT)
     assert "max €130" in listed.text and "max $130" in listed.text
     assert [(s.max_price, s.max_currency) for s in list_subscriptions(store, CHAT)] == [
         (Decimal(130), "EUR"),
@@ -256,17 +260,17 @@ def test_the_max_is_stored_and_shown_with_its_currency(store: Store) -> None:
 
 
 def test_the_guided_flow_reads_a_typed_currency(store: Store) -> None:
-    flow = logic.new_flow(logic.flow_options(store), started=0.0, style_code="M2002RDA")
-    logic.flow_press(flow, "zd", "")
-    logic.flow_press(flow, "s", "*")
-    outcome = logic.flow_text(flow, "0.001")
+    flow = guided.new_flow(guided.flow_options(store), started=0.0, style_code="M2002RDA")
+    guided.flow_press(flow, "zd", "")
+    guided.flow_press(flow, "s", "*")
+    outcome = guided.flow_text(flow, "0.001")
     assert outcome is not None and outcome.error == "Max price must be at least 0.01"
-    outcome = logic.flow_text(flow, "£99")
+    outcome = guided.flow_text(flow, "£99")
     assert outcome is not None and (flow.max_price, flow.max_currency) == (Decimal(99), "GBP")
     assert outcome.screen is not None and "max £99" in outcome.screen.text
-    logic.flow_press(flow, "kd", "")
-    logic.flow_press(flow, "y", "")
-    reply = logic.finish_flow(store, CHAT, flow, limit=25)
+    guided.flow_press(flow, "kd", "")
+    guided.flow_press(flow, "y", "")
+    reply = guided.finish_flow(store, CHAT, flow, limit=25)
     assert "max £99" in reply.text
     [subscription] = list_subscriptions(store, CHAT)
     assert subscription.max_currency == "GBP"
@@ -274,35 +278,35 @@ def test_the_guided_flow_reads_a_typed_currency(store: Store) -> None:
 
 def test_unsubscribe_buttons_and_numbers(store: Store) -> None:
     for line in ("M2002RDA 10", "any 9.5 shop=Kith", "M2002RXU"):
-        logic.subscribe_command(store, CHAT, line, limit=25)
+        answers.subscribe_command(store, CHAT, line, limit=25)
     first, second, third = (s.id for s in list_subscriptions(store, CHAT))
-    menu = logic.unsubscribe_command(store, CHAT, "")
+    menu = answers.unsubscribe_command(store, CHAT, "")
     assert [b.data for b in all_buttons(menu)] == [f"u:{first}", f"u:{second}", f"u:{third}"]
     assert all_buttons(menu)[1].text == f"✖ #{second} any 2002R · US 9.5 · Kith"
-    assert logic.parse_unsubscribe_data(f"u:{first}") == first
-    assert logic.parse_unsubscribe_data("u:x") is None
+    assert answers.parse_unsubscribe_data(f"u:{first}") == first
+    assert answers.parse_unsubscribe_data("u:x") is None
 
-    toast, after = logic.unsubscribe_pressed(store, CHAT, first)
+    toast, after = answers.unsubscribe_pressed(store, CHAT, first)
     assert toast == f"Removed #{first}"
     assert [b.data for b in all_buttons(after)] == [f"u:{second}", f"u:{third}"]
-    toast, _ = logic.unsubscribe_pressed(store, CHAT, first)  # pressed twice
+    toast, _ = answers.unsubscribe_pressed(store, CHAT, first)  # pressed twice
     assert toast == "That one was already removed"
 
-    assert logic.unsubscribe_command(store, 999, str(second)).text == (
+    assert answers.unsubscribe_command(store, 999, str(second)).text == (
         f"This chat has no subscription #{second}. See /subscriptions."
     )  # another chat's subscription is not theirs to remove
     assert (
-        logic.unsubscribe_command(store, CHAT, f"#{second}").text
+        answers.unsubscribe_command(store, CHAT, f"#{second}").text
         == f"Removed subscription #{second}."
     )
-    assert "Send /unsubscribe 3" in logic.unsubscribe_command(store, CHAT, "M2002RDA").text
-    assert logic.unsubscribe_command(store, CHAT, "all").text == "Removed 1 subscription(s)."
-    assert logic.unsubscribe_menu(store, CHAT).keyboard == ()
+    assert "Send /unsubscribe 3" in answers.unsubscribe_command(store, CHAT, "M2002RDA").text
+    assert answers.unsubscribe_command(store, CHAT, "all").text == "Removed 1 subscription(s)."
+    assert answers.unsubscribe_menu(store, CHAT).keyboard == ()
 
 
 def test_stop_forgets_the_chat(store: Store) -> None:
-    logic.subscribe_command(store, CHAT, "M2002RDA 10", limit=25)
-    reply = logic.stop_reply(store, CHAT)
+    answers.subscribe_command(store, CHAT, "M2002RDA 10", limit=25)
+    reply = answers.stop_reply(store, CHAT)
     assert "deleted this chat's 1 subscription(s)" in reply.text
     assert store.db.execute("SELECT count(*) FROM chats WHERE chat_id = ?", [CHAT]).fetchone() == (
         0,
@@ -313,7 +317,7 @@ def test_stop_forgets_the_chat(store: Store) -> None:
 
 
 def test_price_in_one_size_in_stock_first_cheapest_first(store: Store) -> None:
-    [reply] = logic.price_replies(store, "M2002RDA 10", charts=True)
+    [reply] = answers.price_replies(store, "M2002RDA 10", charts=True)
     lines = reply.text.split("\n")
     assert lines[0] == "<b>M2002RDA (Protection Pack Rain Cloud)</b> · US 10"
     assert lines[1] == (
@@ -324,13 +328,13 @@ def test_price_in_one_size_in_stock_first_cheapest_first(store: Store) -> None:
     # Bodega's last crawl failed: its stock is unknown, never "sold out"
     assert lines[2].startswith("2. <b>$145.00</b> · Bodega · stock unknown · US 10 · <a href=")
     assert "sold out" not in reply.text
-    assert reply.keyboard == ((logic.Button("📈 Price history chart", "c:M2002RDA:10"),),)
-    assert logic.parse_chart_data("c:M2002RDA:10") == ("M2002RDA", 10.0)
-    assert logic.parse_chart_data("c:M2002RDA:-") == ("M2002RDA", None)
+    assert reply.keyboard == ((render.Button("📈 Price history chart", "c:M2002RDA:10"),),)
+    assert answers.parse_chart_data("c:M2002RDA:10") == ("M2002RDA", 10.0)
+    assert answers.parse_chart_data("c:M2002RDA:-") == ("M2002RDA", None)
 
 
 def test_price_in_every_size_one_line_per_shop(store: Store) -> None:
-    [reply] = logic.price_replies(store, "m2002rda", charts=False)
+    [reply] = answers.price_replies(store, "m2002rda", charts=False)
     lines = reply.text.split("\n")
     assert lines[1].startswith(
         "<b>Kith</b>: from <b>$139.99</b> · in stock: US 9, 10 · sold out: US 11 · <a href="
@@ -351,19 +355,19 @@ def test_price_in_every_size_one_line_per_shop(store: Store) -> None:
     ],
 )
 def test_price_bad_input(store: Store, text: str, message: str) -> None:
-    [reply] = logic.price_replies(store, text)
+    [reply] = answers.price_replies(store, text)
     assert message in reply.text
     assert "x" * 51 not in reply.text
 
 
 def test_price_in_a_size_nobody_lists(store: Store) -> None:
-    [reply] = logic.price_replies(store, "M2002RDA 13")
+    [reply] = answers.price_replies(store, "M2002RDA 13")
     assert "No shop lists it in US 13 right now." in reply.text
     assert "Sizes listed: US 9, 10, 11" in reply.text
 
 
 def test_colorways(store: Store) -> None:
-    [reply] = logic.colorways_replies(store)
+    [reply] = answers.colorways_replies(store)
     lines = reply.text.split("\n")
     assert lines[0] == "<b>Tracked 2002R colorways</b> (3):"
     assert lines[1] == (
@@ -381,10 +385,10 @@ def test_shop_and_user_text_is_escaped(tmp_path: Path) -> None:
             [listing("A&B <Shop>", "M2002RDA", "10", "150", name="<script>alert(1)</script>")],
         )
         upsert_chat(store, CHAT)
-        texts = [r.text for r in logic.price_replies(store, "M2002RDA")]
-        texts += [r.text for r in logic.colorways_replies(store)]
-        texts.append(logic.subscribe_command(store, CHAT, "M2002RDA shop=<b>x</b>", limit=5).text)
-        texts.append(logic.unknown_command_text("/<i>"))
+        texts = [r.text for r in answers.price_replies(store, "M2002RDA")]
+        texts += [r.text for r in answers.colorways_replies(store)]
+        texts.append(answers.subscribe_command(store, CHAT, "M2002RDA shop=<b>x</b>", limit=5).text)
+        texts.append(answers.unknown_command_text("/<i>"))
     joined = "\n".join(texts)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in joined
     assert "A&amp;B &lt;Shop&gt;" in joined
@@ -403,9 +407,9 @@ def test_long_replies_are_split_on_line_boundaries(tmp_path: Path) -> None:
                 for code in codes
             ],
         )
-        replies = logic.colorways_replies(store)
+        replies = answers.colorways_replies(store)
     assert len(replies) > 1
-    assert all(len(r.text) <= logic.MAX_MESSAGE_LENGTH for r in replies)
+    assert all(len(r.text) <= render.MAX_MESSAGE_LENGTH for r in replies)
     lines = "\n".join(r.text for r in replies).split("\n")
     assert len(lines) == len(codes) + 2  # nothing lost, nothing cut: header, codes, footer
     assert all(re.fullmatch(r"<b>M2002R\w+</b> .*", line) for line in lines[1:-1])
@@ -413,12 +417,12 @@ def test_long_replies_are_split_on_line_boundaries(tmp_path: Path) -> None:
 
 def test_split_message() -> None:
     text = "\n".join(f"line {i:04d} " + "x" * 90 for i in range(200))
-    parts = logic.split_message(text)
+    parts = render.split_message(text)
     assert all(len(p) <= 4096 for p in parts) and len(parts) == 5
     assert "\n".join(parts) == text
-    assert logic.split_message("short") == ["short"]
-    assert [len(p) for p in logic.split_message("y" * 5000)] == [4096, 904]
-    replies = logic.split_replies(text, ((logic.Button("b", "d"),),))
+    assert render.split_message("short") == ["short"]
+    assert [len(p) for p in render.split_message("y" * 5000)] == [4096, 904]
+    replies = render.split_replies(text, ((render.Button("b", "d"),),))
     assert [bool(r.keyboard) for r in replies] == [False] * 4 + [True]
 
 
@@ -427,9 +431,9 @@ def test_split_message() -> None:
 
 def test_status_for_admins_only(store: Store, db: Path) -> None:
     config = bot_config(db)
-    [refused] = logic.status_replies(store, config, CHAT)
+    [refused] = answers.status_replies(store, config, CHAT)
     assert refused.text == "Sorry, /status is for admins."
-    [reply] = logic.status_replies(store, config, ADMIN_CHAT, now=datetime.now(UTC))
+    [reply] = answers.status_replies(store, config, ADMIN_CHAT, now=datetime.now(UTC))
     assert "✅ <b>Kith</b>: ok, " in reply.text
     assert "❌ <b>Bodega</b>: failed, " in reply.text
     assert "HTTP 503 from /products.json · 1 failed in 24 h" in reply.text
@@ -440,26 +444,26 @@ def test_status_for_admins_only(store: Store, db: Path) -> None:
 
 
 def test_every_command_is_in_the_menu_and_in_help() -> None:
-    names = [name for name, _ in logic.menu_commands()]
+    names = [name for name, _ in answers.menu_commands()]
     assert names == [
         "start", "help", "subscribe", "subscriptions", "unsubscribe", "price", "history",
         "colorways", "stop", "status",
     ]  # fmt: skip
     assert all(re.fullmatch(r"[a-z_]{1,32}", n) for n in names)
-    assert all(1 <= len(d) <= 256 for _, d in logic.menu_commands())
-    assert all(f"/{name}" in logic.help_text() for name in names)
-    assert "history" not in [n for n, _ in logic.menu_commands(charts=False)]
+    assert all(1 <= len(d) <= 256 for _, d in answers.menu_commands())
+    assert all(f"/{name}" in answers.help_text() for name in names)
+    assert "history" not in [n for n, _ in answers.menu_commands(charts=False)]
 
 
 # -- the guided flow -----------------------------------------------------------------------------
 
 
 def test_guided_flow_from_colorway_to_subscription(store: Store) -> None:
-    options = logic.flow_options(store, ["Kith", "Bodega"])
+    options = guided.flow_options(store, ["Kith", "Bodega"])
     assert options.shops == ("Bodega", "Kith")
     assert options.cheapest["M2002RDA"] == "$139.99 at Kith"
-    flow = logic.new_flow(options, started=0.0, flow_id="abc123")
-    screen = logic.flow_screen(flow)
+    flow = guided.new_flow(options, started=0.0, flow_id="abc123")
+    screen = guided.flow_screen(flow)
     datas = [b.data for b in all_buttons(screen)]
     assert datas == [
         "f:abc123:c:M2002RDA", "f:abc123:c:M2002RHO", "f:abc123:c:M2002RXU",
@@ -479,14 +483,14 @@ def test_guided_flow_from_colorway_to_subscription(store: Store) -> None:
         ("kd", "", Step.CONFIRM),
     ]
     for action, arg, step in steps:
-        outcome = logic.flow_press(flow, action, arg)
+        outcome = guided.flow_press(flow, action, arg)
         assert outcome.screen is not None and flow.step == step
     assert "Subscribe to</b>\nM2002RDA (Protection Pack Rain Cloud), US 10, Kith, max 150 " in (
         outcome.screen.text
     )
-    done = logic.flow_press(flow, "y", "")
+    done = guided.flow_press(flow, "y", "")
     assert done.confirm and done.finished
-    reply = logic.finish_flow(store, CHAT, flow, limit=25)
+    reply = guided.finish_flow(store, CHAT, flow, limit=25)
     assert "Subscribed" in reply.text
     [subscription] = list_subscriptions(store, CHAT)
     assert subscription.shop == "Kith" and subscription.sizes == (10.0,)
@@ -494,99 +498,99 @@ def test_guided_flow_from_colorway_to_subscription(store: Store) -> None:
 
 
 def test_flow_screens_keyboards() -> None:
-    options = logic.FlowOptions(
+    options = guided.FlowOptions(
         colorways=tuple((f"M2002R{chr(65 + i)}A", None) for i in range(19)),
         shops=("Bodega", "Kith"),
         cheapest={},
     )
-    flow = logic.new_flow(options, started=0.0, flow_id="0a0b0c")
-    first = logic.flow_screen(flow)
+    flow = guided.new_flow(options, started=0.0, flow_id="0a0b0c")
+    first = guided.flow_screen(flow)
     assert "(page 1 of 3)" in first.text
     assert len([b for b in all_buttons(first) if ":c:M2002R" in (b.data or "")]) == 8
     assert [b.text for b in all_buttons(first) if ":p:" in (b.data or "")] == ["More ›"]
-    logic.flow_press(flow, "p", "2")
-    last = logic.flow_screen(flow)
+    guided.flow_press(flow, "p", "2")
+    last = guided.flow_screen(flow)
     assert [b.text for b in all_buttons(last) if ":p:" in (b.data or "")] == ["‹ Back"]
-    logic.flow_press(flow, "c", "*")
-    sizes = logic.flow_screen(flow)
+    guided.flow_press(flow, "c", "*")
+    sizes = guided.flow_screen(flow)
     assert [b.text for b in all_buttons(sizes)][:3] == ["7", "7.5", "8"]
-    logic.flow_press(flow, "z", "9.5")
-    assert "✅ 9.5" in [b.text for b in all_buttons(logic.flow_screen(flow))]
-    logic.flow_press(flow, "za", "")  # any size clears the selection
+    guided.flow_press(flow, "z", "9.5")
+    assert "✅ 9.5" in [b.text for b in all_buttons(guided.flow_screen(flow))]
+    guided.flow_press(flow, "za", "")  # any size clears the selection
     assert flow.sizes == set() and flow.step == Step.SHOP
-    shops = [b.text for b in all_buttons(logic.flow_screen(flow))]
+    shops = [b.text for b in all_buttons(guided.flow_screen(flow))]
     assert shops == ["Bodega", "Kith", "Any shop", "✖ Cancel"]
-    logic.flow_press(flow, "s", "*")
-    prices = [b.text for b in all_buttons(logic.flow_screen(flow))]
+    guided.flow_press(flow, "s", "*")
+    prices = [b.text for b in all_buttons(guided.flow_screen(flow))]
     assert prices[:4] == ["No limit", "120", "130", "150"]  # no currency: applies to any
-    logic.flow_press(flow, "m", "-")
-    kinds = [b.text for b in all_buttons(logic.flow_screen(flow))]
+    guided.flow_press(flow, "m", "-")
+    kinds = [b.text for b in all_buttons(guided.flow_screen(flow))]
     assert kinds[:2] == ["✅ restock", "▫️ sold out"] and kinds[-2:] == ["Done ›", "✖ Cancel"]
     for screen in (first, last, sizes):
         assert all(len((b.data or "").encode()) <= 64 for b in all_buttons(screen))
 
 
 def test_flow_refuses_old_and_foreign_buttons() -> None:
-    options = logic.FlowOptions((("M2002RDA", None),), ("Kith",), {})
-    flow = logic.new_flow(options, started=100.0, flow_id="abcdef")
-    assert logic.flow_is_current(flow, "abcdef", 200.0)
-    assert not logic.flow_is_current(flow, "fedcba", 200.0)  # another (older) flow's button
-    assert not logic.flow_is_current(flow, "abcdef", 100.0 + logic.FLOW_TTL_SECONDS)
-    assert not logic.flow_is_current(None, "abcdef", 200.0)
-    assert logic.parse_flow_data("f:abcdef:c:M2002RDA") == ("abcdef", "c", "M2002RDA")
-    assert logic.parse_flow_data("f:zz:c:M2002RDA") is None
-    assert logic.flow_press(flow, "zd", "").toast  # a size button at the colorway step
-    assert logic.flow_press(flow, "c", "M2002RZZ").toast == logic.STALE_MENU
-    logic.flow_press(flow, "c", "M2002RDA")
-    assert logic.flow_press(flow, "z", "not-a-size").toast == logic.STALE_MENU
-    cancelled = logic.flow_press(flow, "x", "")
+    options = guided.FlowOptions((("M2002RDA", None),), ("Kith",), {})
+    flow = guided.new_flow(options, started=100.0, flow_id="abcdef")
+    assert guided.flow_is_current(flow, "abcdef", 200.0)
+    assert not guided.flow_is_current(flow, "fedcba", 200.0)  # another (older) flow's button
+    assert not guided.flow_is_current(flow, "abcdef", 100.0 + guided.FLOW_TTL_SECONDS)
+    assert not guided.flow_is_current(None, "abcdef", 200.0)
+    assert guided.parse_flow_data("f:abcdef:c:M2002RDA") == ("abcdef", "c", "M2002RDA")
+    assert guided.parse_flow_data("f:zz:c:M2002RDA") is None
+    assert guided.flow_press(flow, "zd", "").toast  # a size button at the colorway step
+    assert guided.flow_press(flow, "c", "M2002RZZ").toast == guided.STALE_MENU
+    guided.flow_press(flow, "c", "M2002RDA")
+    assert guided.flow_press(flow, "z", "not-a-size").toast == guided.STALE_MENU
+    cancelled = guided.flow_press(flow, "x", "")
     assert cancelled.finished and cancelled.screen is not None
     assert "Cancelled" in cancelled.screen.text
 
 
 def test_flow_typed_sizes_and_price() -> None:
-    flow = logic.new_flow(logic.FlowOptions((), (), {}), started=0.0, style_code="M2002RDA")
+    flow = guided.new_flow(guided.FlowOptions((), (), {}), started=0.0, style_code="M2002RDA")
     assert flow.step == Step.SIZES  # a deep link starts at the sizes
-    outcome = logic.flow_text(flow, "uk9.5, 14")
+    outcome = guided.flow_text(flow, "uk9.5, 14")
     assert outcome is not None and flow.sizes == {10.0, 14.0}
     assert outcome.screen is not None and "Selected: US 10, 14" in outcome.screen.text
-    outcome = logic.flow_text(flow, "99")
+    outcome = guided.flow_text(flow, "99")
     assert outcome is not None and outcome.error and "99 is not a US men's size" in outcome.error
-    logic.flow_press(flow, "zd", "")
-    logic.flow_press(flow, "s", "*")
-    outcome = logic.flow_text(flow, "-5")
+    guided.flow_press(flow, "zd", "")
+    guided.flow_press(flow, "s", "*")
+    outcome = guided.flow_text(flow, "-5")
     assert outcome is not None and outcome.error == "Max price must be more than 0"
-    outcome = logic.flow_text(flow, "$140")
+    outcome = guided.flow_text(flow, "$140")
     assert outcome is not None and flow.max_price == Decimal(140) and flow.step == Step.KINDS
-    assert logic.flow_text(flow, "hello") is None  # nothing to type at this step
+    assert guided.flow_text(flow, "hello") is None  # nothing to type at this step
     for index in (0, 2, 4, 5):  # every default kind off
-        logic.flow_press(flow, "k", str(index))
+        guided.flow_press(flow, "k", str(index))
     assert flow.kinds == set()
-    assert logic.flow_press(flow, "kd", "").toast == "Choose at least one kind of alert"
+    assert guided.flow_press(flow, "kd", "").toast == "Choose at least one kind of alert"
 
 
 def test_deep_links() -> None:
     tracked = {"M2002RDA"}
-    assert logic.deep_link("M2002RDA", tracked) == ("M2002RDA", ())
-    assert logic.deep_link("m2002rda_10", tracked) == ("M2002RDA", (10.0,))
-    assert logic.deep_link("M2002RDN-99", tracked) == ("M2002RDN", ())
-    assert logic.deep_link("hello", tracked) is None
+    assert guided.deep_link("M2002RDA", tracked) == ("M2002RDA", ())
+    assert guided.deep_link("m2002rda_10", tracked) == ("M2002RDA", (10.0,))
+    assert guided.deep_link("M2002RDN-99", tracked) == ("M2002RDN", ())
+    assert guided.deep_link("hello", tracked) is None
 
 
 # -- charts --------------------------------------------------------------------------------------
 
 
 def test_history_chart(store: Store) -> None:
-    photo = logic.history_command(store, "M2002RDA 10")
+    photo = answers.history_command(store, "M2002RDA 10")
     assert isinstance(photo, Photo) and photo.data.startswith(b"\x89PNG")
     assert photo.caption.startswith("M2002RDA") and len(photo.caption) <= 1024
-    missing = logic.history_command(store, "M2002RDA 13")
+    missing = answers.history_command(store, "M2002RDA 13")
     assert isinstance(missing, Reply) and "No price history for M2002RDA in US 13" in missing.text
-    unknown = logic.history_command(store, "M2002RXX")
+    unknown = answers.history_command(store, "M2002RXX")
     assert isinstance(unknown, Reply) and "Did you mean M2002RXU?" in unknown.text
 
 
 def test_stock_words() -> None:
-    assert [logic.stock_label(s) for s in Stock] == ["in stock", "sold out", "stock unknown"]
-    assert logic.format_money(Decimal("150.00")) == "$150"
-    assert logic.format_money(Decimal("139.99")) == "$139.99"
+    assert [render.stock_label(s) for s in Stock] == ["in stock", "sold out", "stock unknown"]
+    assert render.format_money(Decimal("150.00")) == "$150"
+    assert render.format_money(Decimal("139.99")) == "$139.99"

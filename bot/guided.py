@@ -1,0 +1,363 @@
+"""The guided ``/subscribe``: a menu message whose buttons (and typed sizes or prices) move one
+person's `Flow` on, step by step, to a subscription. Pure state and screens; `bot.handlers`
+keeps each person's flow and sends the screens.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.answers import subscribe
+from bot.parsing import (
+    MAX_SIZES,
+    BadInput,
+    SubscribeRequest,
+    load_catalog,
+    parse_max,
+    parse_sizes,
+    style_code_of,
+    tokenize,
+)
+from bot.render import (
+    Button,
+    Keyboard,
+    Reply,
+    colorway_label,
+    describe,
+    esc,
+    format_amount,
+    kind_label,
+    max_label,
+    quote,
+    sentence,
+    sizes_label,
+)
+from pricewatch.changes import DEFAULT_KINDS, EventKind
+from pricewatch.history import (
+    colorways,
+)
+from pricewatch.prices import format_price
+from pricewatch.sizes import format_size
+from pricewatch.store import Store
+from pricewatch.styles import KNOWN_COLORWAYS
+
+FLOW_TTL_SECONDS = 3600.0  # a guided /subscribe menu older than this has expired
+COLORWAYS_PER_PAGE = 8
+COMMON_SIZES = (7.0, 7.5, 8.0, 8.5, 9.0, 9.5, 10.0, 10.5, 11.0, 11.5, 12.0, 12.5, 13.0)
+PRICE_BUTTONS = (Decimal(120), Decimal(130), Decimal(150), Decimal(180), Decimal(200))
+STALE_MENU = "That menu has expired — send /subscribe again"
+
+
+class Step(StrEnum):
+    COLORWAY = "colorway"
+    SIZES = "sizes"
+    SHOP = "shop"
+    PRICE = "price"
+    KINDS = "kinds"
+    CONFIRM = "confirm"
+
+
+_STEP_NUMBER = {Step.COLORWAY: 1, Step.SIZES: 2, Step.SHOP: 3, Step.PRICE: 4, Step.KINDS: 5}
+# which step each button belongs to: a button of another step is from an older screen
+_ACTION_STEP = {
+    "p": Step.COLORWAY,
+    "c": Step.COLORWAY,
+    "z": Step.SIZES,
+    "za": Step.SIZES,
+    "zd": Step.SIZES,
+    "s": Step.SHOP,
+    "m": Step.PRICE,
+    "k": Step.KINDS,
+    "kd": Step.KINDS,
+    "y": Step.CONFIRM,
+}
+
+
+@dataclass(frozen=True)
+class FlowOptions:
+    """What the menu offers, fixed when the flow starts (buttons refer to shops by index)."""
+
+    colorways: tuple[tuple[str, str | None], ...]
+    shops: tuple[str, ...]
+    cheapest: Mapping[str, str]  # style code -> "$139.99 at Kith"
+
+
+@dataclass
+class Flow:
+    """One person's guided /subscribe in one chat. Buttons carry ``id``; a press whose id is
+    not the current flow's is from an old menu (stale)."""
+
+    id: str
+    options: FlowOptions
+    started: float  # time.monotonic() when it started
+    step: Step = Step.COLORWAY
+    page: int = 0
+    style_code: str | None = None
+    sizes: set[float] = field(default_factory=set)
+    shop: str | None = None
+    max_price: Decimal | None = None
+    kinds: set[EventKind] = field(default_factory=lambda: set(DEFAULT_KINDS))
+    message_id: int | None = None
+    max_currency: str | None = None
+
+    def request(self) -> SubscribeRequest:
+        return SubscribeRequest(
+            style_code=self.style_code,
+            sizes=tuple(sorted(self.sizes)),
+            shop=self.shop,
+            max_price=self.max_price,
+            kinds=tuple(k for k in EventKind if k in self.kinds),
+            max_currency=self.max_currency,
+        )
+
+
+@dataclass(frozen=True)
+class FlowOutcome:
+    screen: Reply | None = None  # the menu as it is now (edit the message to this)
+    toast: str | None = None  # answer_callback_query text
+    error: str | None = None  # typed input that could not be used (plain text)
+    confirm: bool = False  # subscribe now
+    finished: bool = False  # forget the flow
+
+
+def flow_options(store: Store, config_shops: Iterable[str] = ()) -> FlowOptions:
+    catalog = load_catalog(store, config_shops)
+    cheapest: dict[str, str] = {}
+    for summary in colorways(store):
+        if summary.cheapest:
+            offer = summary.cheapest[0]
+            cheapest[summary.style_code] = (
+                f"{format_price(offer.price, offer.currency)} at {offer.shop}"
+            )
+    return FlowOptions(
+        colorways=tuple(sorted(catalog.names.items())),
+        shops=catalog.shops,
+        cheapest=cheapest,
+    )
+
+
+def new_flow(
+    options: FlowOptions,
+    *,
+    started: float,
+    style_code: str | None = None,
+    sizes: Iterable[float] = (),
+    flow_id: str | None = None,
+) -> Flow:
+    """A new guided flow; with a style code (a deep link) it starts at the size step."""
+    flow = Flow(id=flow_id or secrets.token_hex(3), options=options, started=started)
+    if style_code is not None:
+        flow.style_code = style_code
+        flow.step = Step.SIZES
+        flow.sizes = set(sizes)
+    return flow
+
+
+def flow_is_current(flow: Flow | None, flow_id: str, now: float) -> bool:
+    return flow is not None and flow.id == flow_id and now - flow.started < FLOW_TTL_SECONDS
+
+
+def parse_flow_data(data: str) -> tuple[str, str, str] | None:
+    """ "f:<flow id>:<action>:<arg>" -> (flow id, action, arg)."""
+    match = re.fullmatch(r"f:([0-9a-f]{6}):([a-z]{1,2}):([^:]{0,40})", data)
+    return (match[1], match[2], match[3]) if match else None
+
+
+def _data(flow: Flow, action: str, arg: str = "") -> str:
+    return f"f:{flow.id}:{action}:{arg}"
+
+
+def _rows(buttons: Sequence[Button], width: int) -> Keyboard:
+    return tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))
+
+
+def _so_far(flow: Flow) -> str:
+    names = dict(flow.options.colorways)
+    parts = [colorway_label(flow.style_code, names)]
+    if _STEP_NUMBER.get(flow.step, 6) > 2:
+        parts.append(sizes_label(flow.sizes))
+    if _STEP_NUMBER.get(flow.step, 6) > 3:
+        parts.append(flow.shop or "any shop")
+    if _STEP_NUMBER.get(flow.step, 6) > 4:
+        parts.append(max_label(flow.max_price, flow.max_currency))
+    return esc(", ".join(parts))
+
+
+def flow_screen(flow: Flow) -> Reply:
+    """The menu for the flow's current step: text and buttons."""
+    cancel = (Button("✖ Cancel", _data(flow, "x")),)
+    step = flow.step
+    head = f"<b>New subscription</b> · step {_STEP_NUMBER.get(step, 5)} of 5"
+    if step == Step.COLORWAY:
+        pages = max(1, -(-len(flow.options.colorways) // COLORWAYS_PER_PAGE))
+        page = min(flow.page, pages - 1)
+        shown = flow.options.colorways[page * COLORWAYS_PER_PAGE : (page + 1) * COLORWAYS_PER_PAGE]
+        buttons = [
+            Button(
+                quote(f"{code} {name or KNOWN_COLORWAYS.get(code, '')}".strip(), 28),
+                _data(flow, "c", code),
+            )
+            for code, name in shown
+        ]
+        keyboard = list(_rows(buttons, 2))
+        nav = []
+        if page > 0:
+            nav.append(Button("‹ Back", _data(flow, "p", str(page - 1))))
+        if page < pages - 1:
+            nav.append(Button("More ›", _data(flow, "p", str(page + 1))))
+        if nav:
+            keyboard.append(tuple(nav))
+        keyboard += [(Button("Any 2002R", _data(flow, "c", "*")),), cancel]
+        text = f"{head}\nWhich colorway? Tap one, or “Any 2002R”."
+        if pages > 1:
+            text += f" (page {page + 1} of {pages})"
+        return Reply(text, tuple(keyboard))
+    if step == Step.SIZES:
+        sizes = sorted(set(COMMON_SIZES) | flow.sizes)
+        buttons = [
+            Button(
+                ("✅ " if s in flow.sizes else "") + format_size(s),
+                _data(flow, "z", format_size(s)),
+            )
+            for s in sizes
+        ]
+        keyboard = [
+            *_rows(buttons, 4),
+            (Button("Any size", _data(flow, "za")), Button("Done ›", _data(flow, "zd"))),
+            cancel,
+        ]
+        chosen = sizes_label(flow.sizes) if flow.sizes else "none yet (Done with none = any size)"
+        text = (
+            f"{head} · {_so_far(flow)}\nWhich size(s)? Tap to select (US men's), then Done. "
+            f"Or type sizes like 10, uk9.5, eu44.\nSelected: {esc(chosen)}"
+        )
+        return Reply(text, tuple(keyboard))
+    if step == Step.SHOP:
+        buttons = [
+            Button(quote(shop, 28), _data(flow, "s", str(i)))
+            for i, shop in enumerate(flow.options.shops)
+        ]
+        keyboard = [*_rows(buttons, 2), (Button("Any shop", _data(flow, "s", "*")),), cancel]
+        return Reply(f"{head} · {_so_far(flow)}\nWhich shop?", tuple(keyboard))
+    if step == Step.PRICE:
+        # no currency on the buttons: like a typed "140", they apply to offers in any one
+        prices = [Button(format_amount(p, None), _data(flow, "m", str(p))) for p in PRICE_BUTTONS]
+        keyboard = [(Button("No limit", _data(flow, "m", "-")),), *_rows(prices, 3), cancel]
+        text = (
+            f"{head} · {_so_far(flow)}\nAlert only at or below a price? Tap one, or type a "
+            "number like 140 (with a currency, €140 or 140 GBP, for offers in it only)."
+        )
+        cheapest = flow.options.cheapest.get(flow.style_code or "")
+        if cheapest:
+            text += f"\nCheapest now: {esc(cheapest)}"
+        return Reply(text, tuple(keyboard))
+    if step == Step.KINDS:
+        buttons = [
+            Button(
+                ("✅ " if kind in flow.kinds else "▫️ ") + kind_label(kind), _data(flow, "k", str(i))
+            )
+            for i, kind in enumerate(EventKind)
+        ]
+        keyboard = [*_rows(buttons, 2), (Button("Done ›", _data(flow, "kd")),), cancel]
+        return Reply(
+            f"{head} · {_so_far(flow)}\nWhich alerts? Tap to switch on or off.", tuple(keyboard)
+        )
+    request = flow.request()
+    names = dict(flow.options.colorways)
+    text = "<b>Subscribe to</b>\n" + esc(
+        describe(
+            request.style_code,
+            request.sizes,
+            request.shop,
+            request.max_price,
+            request.kinds,
+            names,
+            max_currency=request.max_currency,
+        )
+    )
+    keyboard = [(Button("✅ Subscribe", _data(flow, "y")), Button("✖ Cancel", _data(flow, "x")))]
+    return Reply(text, tuple(keyboard))
+
+
+def flow_press(flow: Flow, action: str, arg: str) -> FlowOutcome:
+    """A button of the current flow was pressed: move the flow on (mutates ``flow``)."""
+    if action == "x":
+        return FlowOutcome(
+            Reply("Cancelled. Send /subscribe to start again."), "Cancelled", finished=True
+        )
+    if _ACTION_STEP.get(action) != flow.step:
+        return FlowOutcome(toast="That button is from an earlier step; use the latest menu.")
+    try:
+        if action == "p":
+            flow.page = max(0, int(arg))
+        elif action == "c":
+            codes = {code for code, _ in flow.options.colorways}
+            if arg != "*" and arg not in codes:
+                return FlowOutcome(toast=STALE_MENU)
+            flow.style_code = None if arg == "*" else arg
+            flow.step = Step.SIZES
+        elif action == "z":
+            size = float(arg)
+            flow.sizes.symmetric_difference_update({size})
+        elif action == "za":
+            flow.sizes.clear()
+            flow.step = Step.SHOP
+        elif action == "zd":
+            flow.step = Step.SHOP
+        elif action == "s":
+            flow.shop = None if arg == "*" else flow.options.shops[int(arg)]
+            flow.step = Step.PRICE
+        elif action == "m":
+            flow.max_price, flow.max_currency = (None, None) if arg == "-" else parse_max(arg)
+            flow.step = Step.KINDS
+        elif action == "k":
+            flow.kinds.symmetric_difference_update({list(EventKind)[int(arg)]})
+        elif action == "kd":
+            if not flow.kinds:
+                return FlowOutcome(toast="Choose at least one kind of alert")
+            flow.step = Step.CONFIRM
+        elif action == "y":
+            return FlowOutcome(confirm=True, finished=True)
+    except (ValueError, IndexError, BadInput):  # data we did not make: treat as an old menu
+        return FlowOutcome(toast=STALE_MENU)
+    return FlowOutcome(flow_screen(flow))
+
+
+def flow_text(flow: Flow, text: str) -> FlowOutcome | None:
+    """Typed sizes (size step) or a typed max price (price step); None at other steps."""
+    try:
+        if flow.step == Step.SIZES:
+            flow.sizes.update(parse_sizes(tokenize(text)))
+            if len(flow.sizes) > MAX_SIZES:
+                flow.sizes = set(sorted(flow.sizes)[:MAX_SIZES])
+            return FlowOutcome(flow_screen(flow))
+        if flow.step == Step.PRICE:
+            flow.max_price, flow.max_currency = parse_max(text)
+            flow.step = Step.KINDS
+            return FlowOutcome(flow_screen(flow))
+    except BadInput as exc:
+        return FlowOutcome(error=sentence(str(exc)))
+    return None
+
+
+def finish_flow(store: Store, chat_id: int, flow: Flow, *, limit: int) -> Reply:
+    """The confirm button: subscribe as chosen."""
+    return subscribe(store, chat_id, flow.request(), limit=limit)
+
+
+def deep_link(payload: str, tracked: Collection[str]) -> tuple[str, tuple[float, ...]] | None:
+    """A /start payload such as "M2002RDA" or "M2002RDA_10" (t.me/<bot>?start=M2002RDA_10)."""
+    words = payload.replace("-", "_").split("_")
+    code = style_code_of(words[0], tracked) if words and words[0] else None
+    if code is None:
+        return None
+    try:
+        sizes = parse_sizes(words[1:2])
+    except BadInput:
+        sizes = ()
+    return code, sizes
