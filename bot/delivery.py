@@ -75,6 +75,8 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.messages import MessagePart, render_digest
 from bot.ratelimit import RateLimiter
+from bot.render import inline_markup
+from pricewatch.deals import deal_context
 from pricewatch.outbox import (
     Alert,
     due_alerts,
@@ -332,10 +334,11 @@ def _prepare(
     current = [alert for alert in alerts if alert.still_true]
     if not current:
         return None
+    deals = deal_context(store, current)
     return _ChatJob(
         chat_id,
         current[0].chat_type,
-        deque(render_digest(current)),
+        deque(render_digest(current, deals, charts=True)),
         {alert.outbox_id: alert.attempts for alert in current},
     )
 
@@ -352,9 +355,7 @@ async def _send_part(
     outcome in the outbox."""
     part = job.parts.popleft()
     try:
-        message = await bot.send_message(
-            job.chat_id, part.text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
-        )
+        message = await send_part(bot, job.chat_id, part)
     except (InvalidToken, EndPointNotFound):
         raise  # the bot is misconfigured: no message is at fault, leave them all pending
     except TelegramError as error:
@@ -374,6 +375,49 @@ async def _send_part(
     report.sent_messages += 1
     report.sent_alerts += len(part.outbox_ids)
     return _Next.CONTINUE
+
+
+def _unreachable(error: TelegramError) -> bool:
+    """The chat cannot be written to at all (not just this message)."""
+    return isinstance(error, Forbidden | ChatMigrated) or (
+        isinstance(error, BadRequest) and "chat not found" in error.message.lower()
+    )
+
+
+async def send_part(bot: telegram.Bot, chat_id: int, part: MessagePart) -> telegram.Message:
+    """One message: a photo with its caption when it has one, else text with its link
+    preview. A photo Telegram refuses (it could not fetch the shop's image, or the image is
+    not one) is sent again as text, so the alert is never lost for its picture."""
+    markup = inline_markup(part.buttons)
+    if part.photo:
+        try:
+            return await bot.send_photo(
+                chat_id,
+                part.photo,
+                caption=part.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        except BadRequest as error:
+            if _unreachable(error):
+                raise
+            logger.info(
+                "delivery: chat %s: the photo was refused (%s), sent as text",
+                chat_id,
+                scrub(error.message, bot.token),
+            )
+    preview = (
+        LinkPreviewOptions(url=part.preview_url, prefer_large_media=True)
+        if part.preview_url
+        else _NO_PREVIEW
+    )
+    return await bot.send_message(
+        chat_id,
+        part.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        link_preview_options=preview,
+    )
 
 
 def _handle_error(
@@ -397,9 +441,7 @@ def _handle_error(
         report.retried += mark_retry(store, ids, text, seconds)
         logger.warning("delivery: Telegram flood control, every send waits %g s", seconds)
         return _Next.END_PASS
-    if isinstance(error, Forbidden | ChatMigrated) or (
-        isinstance(error, BadRequest) and "chat not found" in error.message.lower()
-    ):
+    if _unreachable(error):
         reason = "blocked" if not isinstance(error, ChatMigrated) else "chat migrated"
         set_chat_active(store, chat_id, False)
         report.failed += mark_failed(store, _pending_ids(store, chat_id), f"{reason}: {text}")

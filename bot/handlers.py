@@ -17,8 +17,6 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from telegram import (
     Chat,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
     Update,
@@ -29,7 +27,7 @@ from telegram.ext import ContextTypes
 
 from bot import answers, guided, parsing, render
 from bot.guided import Flow
-from bot.render import Keyboard, Photo, Reply
+from bot.render import Photo, Reply, inline_markup
 from pricewatch.config import Config
 from pricewatch.store import Store
 from pricewatch.subscriptions import set_chat_active, upsert_chat
@@ -76,22 +74,6 @@ def charts_on(context: Context) -> bool:
     return bool(context.bot_data.get(CHARTS))
 
 
-def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
-    if not keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b.text, url=b.url)
-                if b.url
-                else InlineKeyboardButton(b.text, callback_data=b.data)
-                for b in row
-            ]
-            for row in keyboard
-        ]
-    )
-
-
 async def send(chat: Chat, replies: Reply | Sequence[Reply]) -> Message | None:
     """Send replies in order; return the last message."""
     last = None
@@ -99,7 +81,7 @@ async def send(chat: Chat, replies: Reply | Sequence[Reply]) -> Message | None:
         last = await chat.send_message(
             reply.text,
             parse_mode=ParseMode.HTML,
-            reply_markup=markup(reply.keyboard),
+            reply_markup=inline_markup(reply.keyboard),
             link_preview_options=NO_PREVIEW,
         )
     return last
@@ -122,7 +104,7 @@ async def edit(update: Update, reply: Reply) -> None:
         await query.edit_message_text(
             reply.text,
             parse_mode=ParseMode.HTML,
-            reply_markup=markup(reply.keyboard),
+            reply_markup=inline_markup(reply.keyboard),
             link_preview_options=NO_PREVIEW,
         )
     except BadRequest as exc:

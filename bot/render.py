@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from pricewatch.changes import EventKind
 from pricewatch.history import (
     Offer,
@@ -41,6 +43,23 @@ class Button:
 
 
 Keyboard = tuple[tuple[Button, ...], ...]
+
+
+def inline_markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    """Our keyboard as Telegram's; None for no buttons."""
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.text, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.text, callback_data=b.data)
+                for b in row
+            ]
+            for row in keyboard
+        ]
+    )
 
 
 @dataclass(frozen=True)

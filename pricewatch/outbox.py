@@ -15,6 +15,7 @@ from typing import Any
 
 from pricewatch.changes import EventKind
 from pricewatch.history import variant_url
+from pricewatch.links import cart_url
 from pricewatch.models import Stock, utc_now
 from pricewatch.prices import from_minor
 from pricewatch.store import Store
@@ -44,13 +45,21 @@ class Alert:
     still_true: bool  # the variant is still in the state the alert announces
     since: str | None = None  # a restock: when the size was first seen sold out
     told_price: Decimal | None = None  # a restock: the price this chat was last told
+    variant_id: int = 0
+    product_url: str = ""  # the product page (``url`` may select the size in it)
+    image: str | None = None  # the product's picture, as the shop gives it
+    width: str | None = None  # "D", "2E", "B": None when the shop does not say
+    cart_url: str | None = None  # one tap to the shop's cart with this size in it
+    explicit: bool = True  # the chat subscribed to this colorway by name, not "any 2002R"
 
 
 _DUE = """
 SELECT o.id, o.chat_id, coalesce(c.type, 'private'), e.kind, e.style_code, cw.name, s.name,
        e.size_us, e.size_label, e.old_price_minor, e.new_price_minor, e.currency, e.old_stock,
        e.new_stock, p.url, v.shop_variant_id, e.created, o.attempts, v.stock, v.misses,
-       e.since, o.told_price_minor
+       e.since, o.told_price_minor, v.id, v.width, p.image, s.platform,
+       EXISTS(SELECT 1 FROM subscriptions sub
+              WHERE sub.chat_id = o.chat_id AND sub.style_code = e.style_code)
 FROM outbox o
 JOIN events e ON e.id = o.event_id
 JOIN variants v ON v.id = e.variant_id
@@ -88,6 +97,11 @@ def _alert(row: Sequence[Any]) -> Alert:
         misses,
         since,
         told_minor,
+        variant_id,
+        width,
+        image,
+        platform,
+        explicit,
     ) = row
     kind = EventKind(kind)
     if kind == EventKind.DELISTED:
@@ -117,6 +131,12 @@ def _alert(row: Sequence[Any]) -> Alert:
         still_true=still_true,
         since=since,
         told_price=from_minor(told_minor, currency) if told_minor is not None else None,
+        variant_id=int(variant_id),
+        product_url=str(url),
+        image=str(image) if image else None,
+        width=str(width) if width else None,
+        cart_url=cart_url(str(url), str(platform), variant_key),
+        explicit=bool(explicit),
     )
 
 

@@ -122,8 +122,8 @@ def test_run_crawls_answers_alerts_and_stops_cleanly(tmp_path: Path) -> None:
         )
         try:
             wait_for_crawls(db, 2)
-            [alert] = api.wait_for(
-                lambda call: call.method == "sendMessage" and "139.99" in (call.text or ""),
+            [alert] = api.wait_for(  # a photo of the shoe, the news as its caption
+                lambda call: call.method == "sendPhoto" and "139.99" in call.params["caption"],
                 timeout=30,
             )
         finally:

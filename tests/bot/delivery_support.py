@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable, Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
@@ -62,10 +63,17 @@ def crawl(store: Store, listings: list[Listing]) -> None:
 
 
 def catalog(alerts: int, price: str) -> list[Listing]:
-    """``alerts`` variants: colorways M2002R00, M2002R01 ... in sizes 7 to 12."""
-    sizes = ["7", "7.5", "8", "8.5", "9", "9.5", "10", "10.5", "11", "11.5", "12"]
+    """``alerts`` variants: colorways M2002R00, M2002R01 ... in sizes 4 to 15.5, each size a
+    cent dearer than the one before (so each size's alert is a line of its own). A digest of
+    190 is three messages: eight products, not yet a sale that is summarised."""
+    sizes = [f"{4 + half / 2:g}" for half in range(24)]
     return [
-        listing(f"M2002R{i // len(sizes):02d}", sizes[i % len(sizes)], price) for i in range(alerts)
+        listing(
+            f"M2002R{i // len(sizes):02d}",
+            sizes[i % len(sizes)],
+            str(Decimal(price) + Decimal(i % len(sizes)) / 100),
+        )
+        for i in range(alerts)
     ]
 
 

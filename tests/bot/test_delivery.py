@@ -24,16 +24,19 @@ from bot.ratelimit import RateLimiter
 from pricewatch.models import utc_now
 from pricewatch.outbox import outbox_length
 from pricewatch.store import Store
+from pricewatch.subscriptions import add_subscription, upsert_chat
 from tests.bot.botapi import BotApiServer
 from tests.bot.delivery_support import (
     FAR_FUTURE,
     FakeClock,
+    crawl,
     make_bot,
     outbox,
     queue_price_drops,
     sent_per_chat,
     with_bot,
 )
+from tests.support import make_listing
 
 # Reading RetryAfter.retry_after warns in PTB 22 (int -> timedelta); PTB's own code reads it.
 pytestmark = pytest.mark.filterwarnings(
@@ -91,9 +94,11 @@ def test_several_alerts_reach_one_chat_as_one_digest(
     assert (report.sent_messages, report.sent_alerts, report.failed) == (1, 3, 0)
     [call] = server.sent_messages(1001)
     assert call.params["parse_mode"] == "HTML"
-    assert call.params["link_preview_options"] == {"is_disabled": True}
-    assert call.text is not None and call.text.startswith("<b>3 alerts</b>\n\n")
-    assert call.text.count("Price drop") == 3 and "$150.00 → $139.99" in call.text
+    # one product: its page is the preview (the replica listing has no picture)
+    assert call.params["link_preview_options"]["url"].startswith("https://kith.example/products/")
+    assert call.text is not None and call.text.startswith("<b>Price drop</b> · ")
+    assert "US 4: $150.00 → $139.99, -$10.01 (-7%)" in call.text
+    assert call.text.count(": $150.0") == 3  # a line per size, as each size's price differs
     rows = store.db.execute("SELECT status, message_id FROM outbox").fetchall()
     assert rows == [("sent", call.result["message_id"])] * 3
     # nothing is sent twice
@@ -104,7 +109,7 @@ def test_several_alerts_reach_one_chat_as_one_digest(
 def test_a_long_digest_is_sent_in_parts_each_marked_on_its_own(
     server: BotApiServer, store: Store, limiter: RateLimiter, clock: FakeClock
 ) -> None:
-    queue_price_drops(store, [1001, 1002], alerts_per_chat=60)
+    queue_price_drops(store, [1001, 1002], alerts_per_chat=190)
     report = deliver(server, store, limiter)
     texts = server.sent_texts(1001)
     assert len(texts) > 1 and report.sent_messages == 2 * len(texts)
@@ -112,7 +117,7 @@ def test_a_long_digest_is_sent_in_parts_each_marked_on_its_own(
     ids = store.db.execute(
         "SELECT message_id, count(*) FROM outbox WHERE chat_id = 1001 GROUP BY message_id"
     ).fetchall()
-    assert len(ids) == len(texts) and sum(n for _, n in ids) == 60
+    assert len(ids) == len(texts) and sum(n for _, n in ids) == 190
     # served in rounds: the second chat's first part did not wait for the first chat's parts
     order = [call.chat_id for call in server.sent_messages()]  # in the order answered
     assert order.index(1002) < [i for i, chat in enumerate(order) if chat == 1001][1]
@@ -355,8 +360,8 @@ def test_an_invalid_token_leaves_every_row_pending(
 
 
 def test_within_telegrams_limits_not_one_429(store: Store) -> None:
-    # one user gets a digest of 55 alerts (three messages, which must be >= 1 s apart) ...
-    queue_price_drops(store, [7], alerts_per_chat=55)
+    # one user gets a digest of 190 alerts (three messages, which must be >= 1 s apart) ...
+    queue_price_drops(store, [7], alerts_per_chat=190)
     # ... while 40 users and a group get one alert each (more than 30 messages in a second)
     queue_price_drops(store, [*range(2001, 2041), (-100777, "supergroup")])
     with BotApiServer(enforce_limits=True) as server:
@@ -427,3 +432,41 @@ def test_delivery_loop_tells_admins_about_give_ups(server: BotApiServer, store: 
     [text] = server.sent_texts(99)
     assert "could not be sent" in text and "chat 1001" in text and "Message is too long" in text
     assert make_bot(server).token not in text
+
+
+def _queue_one_drop_with_picture(store: Store) -> None:
+    upsert_chat(store, 1001)
+    add_subscription(store, 1001, style_code="M2002RDA", sizes=[10.0])
+    image = "https://cdn.kith.example/m2002rda.jpg"
+    crawl(store, [make_listing(price="150.00", variant_id="40001", image=image)])
+    crawl(store, [make_listing(price="127.50", variant_id="40001", image=image)])
+
+
+def test_one_product_is_sent_as_its_photo_with_the_news_as_caption(
+    server: BotApiServer, store: Store, limiter: RateLimiter
+) -> None:
+    _queue_one_drop_with_picture(store)
+    assert deliver(server, store, limiter).sent_alerts == 1
+    [call] = server.sent_messages(1001)
+    assert call.method == "sendPhoto"
+    assert call.params["photo"] == "https://cdn.kith.example/m2002rda.jpg"
+    assert call.params["caption"].endswith("US 10: $150.00 → $127.50, -$22.50 (-15%)")
+    assert store.db.execute("SELECT status FROM outbox").fetchall() == [("sent",)]
+
+
+def test_a_photo_telegram_refuses_is_sent_as_text_and_the_alert_is_not_lost(
+    server: BotApiServer, store: Store, limiter: RateLimiter
+) -> None:
+    _queue_one_drop_with_picture(store)
+    server.fail_next(
+        "sendPhoto", status=400, description="Bad Request: wrong file identifier/HTTP URL specified"
+    )
+    report = deliver(server, store, limiter)
+    assert (report.sent_alerts, report.failed) == (1, 0)
+    [call] = server.sent_messages(1001)
+    assert call.method == "sendMessage"
+    assert call.text is not None and "-$22.50 (-15%)" in call.text
+    assert call.params["reply_markup"]["inline_keyboard"][0][0]["text"] == "Add US 10 to cart"
+    assert store.db.execute("SELECT status, message_id FROM outbox").fetchall() == [
+        ("sent", call.result["message_id"])
+    ]

@@ -65,9 +65,10 @@ def test_a_price_drop_reaches_the_subscriber_of_that_size_once(
     crawl_ok(config)
     assert deliver(server, config.db_path) == 1
 
-    [call] = server.sent_messages()
-    assert call.chat_id == 1001 and call.params["parse_mode"] == "HTML"
+    [call] = server.sent_messages()  # a photo of the shoe, the news as its caption
     product = replica.product("M2002RDA")
+    assert call.method == "sendPhoto" and call.params["photo"] == product["images"][0]["src"]
+    assert call.chat_id == 1001 and call.params["parse_mode"] == "HTML"
     [variant] = [v for v in product["variants"] if v["option1"] == "10"]
     with Store(config.db_path) as store:
         [(name,)] = store.db.execute(
@@ -75,11 +76,18 @@ def test_a_price_drop_reaches_the_subscriber_of_that_size_once(
         ).fetchall()
     link = f"{replica.url}/products/{product['handle']}?variant={variant['id']}"
     assert name and "2002R" not in name  # the colorway's own name, e.g. "Rain Cloud"
-    assert call.text == (
-        f"<b>{name}</b> (M2002RDA)\n"
-        "• <b>Price drop</b>: US 10 at Replica, $144.99 → $139.99, in stock. "
-        f'<a href="{link}">View</a>'
+    assert call.params["caption"] == (
+        f"<b>Price drop</b> · <b>{name}</b> (M2002RDA) · Replica\n"
+        "US 10: $144.99 → $139.99, -$5.00 (-3%)"
     )
+    # one tap to buy: Shopify's cart permalink with this size, then the size's page and chart
+    assert call.params["reply_markup"]["inline_keyboard"] == [
+        [{"text": "Add US 10 to cart", "url": f"{replica.url}/cart/{variant['id']}:1"}],
+        [
+            {"text": "View at Replica", "url": link},
+            {"text": "📈 Chart", "callback_data": "c:M2002RDA:10"},
+        ],
+    ]
     assert server.sent_messages(1002) == []
 
     crawl_ok(config)  # nothing changed: nothing more is sent

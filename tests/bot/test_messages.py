@@ -1,4 +1,5 @@
-"""Alert messages: content, escaping of shop text, and clean splits under 4,096 characters."""
+"""Alert messages: what a buyer sees (exact HTML), deal context, cart links and pictures,
+escaping of shop text, summaries of big sales and clean splits under Telegram's limits."""
 
 from __future__ import annotations
 
@@ -10,20 +11,28 @@ from html.parser import HTMLParser
 import pytest
 
 from bot.messages import (
+    MAX_CAPTION_LENGTH,
     MAX_MESSAGE_LENGTH,
     MessagePart,
-    alert_line,
+    change_text,
     gone_text,
+    news_text,
     price_text,
     render_digest,
     size_text,
+    sizes_text,
     telegram_length,
 )
+from bot.render import Button
 from pricewatch.changes import EventKind
+from pricewatch.deals import Deal, Elsewhere
 from pricewatch.models import Stock
 from pricewatch.outbox import Alert
 
-URL = "https://replica.example/products/new-balance-2002r-m2002rda?variant=40001"
+PRODUCT = "https://replica.example/products/new-balance-2002r-m2002rda"
+URL = f"{PRODUCT}?variant=40001"
+CART = "https://replica.example/cart/40001:1"
+IMAGE = "https://cdn.replica.example/m2002rda.jpg"
 
 
 def make_alert(outbox_id: int = 1, **changes: object) -> Alert:
@@ -46,6 +55,11 @@ def make_alert(outbox_id: int = 1, **changes: object) -> Alert:
         created="2026-11-25T10:00:00.000000Z",
         attempts=0,
         still_true=True,
+        variant_id=outbox_id,
+        product_url=PRODUCT,
+        image=IMAGE,
+        width="D",
+        cart_url=CART,
     )
     return dataclasses.replace(alert, **changes)  # type: ignore[arg-type]
 
@@ -84,13 +98,92 @@ def parse(text: str) -> TagChecker:
     return checker
 
 
-def test_one_alert_message_says_everything_a_subscriber_needs() -> None:
-    [part] = render_digest([make_alert()])
+def test_one_price_drop_is_a_photo_with_the_change_in_money_and_percent_and_a_cart_button() -> None:
+    alert = make_alert(old_price=Decimal("150.00"), new_price=Decimal("127.50"))
+    deal = Deal(
+        low="lowest in 90 days",
+        retail=Decimal("150.00"),
+        elsewhere=Elsewhere("Bodega", Decimal("140.00"), "USD"),
+    )
+    [part] = render_digest([alert], {1: deal}, charts=True)
     assert part == MessagePart(
-        "<b>Rain Cloud</b> (M2002RDA)\n"
-        "• <b>Price drop</b>: US 10 at Replica Kicks, $144.99 → $139.99, in stock. "
-        f'<a href="{URL}">View</a>',
+        "<b>Price drop</b> · <b>Rain Cloud</b> (M2002RDA) · Replica Kicks\n"
+        "US 10: $150.00 → $127.50, -$22.50 (-15%), lowest in 90 days\n"
+        "Retail $150.00 · cheapest elsewhere in US 10: $140.00 at Bodega",
         (1,),
+        photo=IMAGE,
+        buttons=(
+            (Button("Add US 10 to cart", url=CART),),
+            (Button("View at Replica Kicks", url=URL), Button("📈 Chart", "c:M2002RDA:10")),
+        ),
+    )
+    assert telegram_length(part.text) <= MAX_CAPTION_LENGTH
+
+
+def test_without_a_picture_the_alert_is_text_with_the_product_page_as_preview() -> None:
+    [part] = render_digest([make_alert(image=None)])
+    assert part.photo is None and part.preview_url == URL
+    assert part.buttons[0] == (Button("Add US 10 to cart", url=CART),)
+
+
+def test_sizes_with_the_same_news_share_a_line_and_widths_show_when_not_standard() -> None:
+    alerts = [
+        make_alert(1, size_us=10.5, width="2E"),
+        make_alert(2, size_us=9.0),
+        make_alert(3, size_us=10.5, width="D", cart_url="https://replica.example/cart/3:1"),
+        make_alert(4, size_us=8.0, new_price=Decimal("129.99")),
+    ]
+    [part] = render_digest(alerts)
+    lines = part.text.split("\n")
+    assert lines[1:] == [
+        "US 9, 10.5, 10.5 2E: $144.99 → $139.99, -$5.00 (-3%)",
+        "US 8: $144.99 → $129.99, -$15.00 (-10%)",
+    ]
+    assert part.outbox_ids == (2, 3, 1, 4)
+    # a women's code: B is its standard width, D is not
+    assert size_text(make_alert(style_code="W2002RAA", width="B")) == "US 10"
+    assert size_text(make_alert(style_code="W2002RAA", width="D")) == "US 10 D"
+
+
+def test_a_new_colorway_is_one_entry_listing_its_sizes_with_prices_where_they_differ() -> None:
+    sizes = [8.0, 8.5, 9.0, 9.5, 10.0, 10.5, 11.0]
+    alerts = [
+        make_alert(
+            i,
+            kind=EventKind.NEW_COLORWAY,
+            size_us=size,
+            old_price=None,
+            old_stock=None,
+            new_price=Decimal("160.00") if size >= 10.5 else Decimal("150.00"),
+            cart_url=f"https://replica.example/cart/{i}:1",
+        )
+        for i, size in enumerate(sizes, start=1)
+    ]
+    [part] = render_digest(alerts)
+    lines = part.text.split("\n")
+    assert lines[:3] == [
+        "<b>New colorway</b> · <b>Rain Cloud</b> (M2002RDA) · Replica Kicks",
+        "US 8, 8.5, 9, 9.5, 10: $150.00",
+        "US 10.5, 11: $160.00",
+    ]
+    # seven sizes are too many buttons: the cart links go in the text, one per size
+    assert lines[3].startswith('🛒 <a href="https://replica.example/cart/1:1">US 8</a> · ')
+    assert parse(part.text).links[:7] == [
+        f"https://replica.example/cart/{i}:1" for i in range(1, 8)
+    ]
+    assert part.buttons == ((Button("View at Replica Kicks", url=PRODUCT),),)
+
+
+def test_many_sizes_put_cart_links_in_the_text_and_keep_the_product_button() -> None:
+    alerts = [
+        make_alert(i, size_us=7.0 + i / 2, cart_url=f"https://replica.example/cart/{i}:1")
+        for i in range(8)
+    ]
+    [part] = render_digest(alerts, charts=True)
+    checker = parse(part.text)
+    assert checker.links[:8] == [f"https://replica.example/cart/{i}:1" for i in range(8)]
+    assert part.buttons == (
+        (Button("View at Replica Kicks", url=PRODUCT), Button("📈 Chart", "c:M2002RDA:-")),
     )
 
 
@@ -99,86 +192,107 @@ def test_shop_text_is_escaped_everywhere() -> None:
     alert = make_alert(
         shop=nasty,
         colorway_name=f"Rain {nasty} Cloud",
+        size_us=None,
         size_label=f"UK 9.5 {nasty}",
+        image=None,
         url=f'{URL}&x="><script>',
     )
-    [part] = render_digest([alert])
+    other = make_alert(2, style_code="M2002RHO", url=f'{URL}&x="><script>')
+    [part] = render_digest([alert, other])
     assert "&lt;b&gt;&amp;&quot;&#x27;" in part.text
     assert "<b>&" not in part.text and "<script>" not in part.text
     checker = parse(part.text)
     shown = "".join(checker.text)
-    assert f"at {nasty}," in shown and f"Rain {nasty} Cloud" in shown
-    assert checker.links == [f'{URL}&x="><script>']  # the link survives, unbroken
+    assert f"· {nasty}\n" in shown and f"Rain {nasty} Cloud" in shown
+    assert f"UK 9.5 {nasty}" in shown
+    assert f'{URL}&x="><script>' in checker.links  # the link survives, unbroken
 
 
-def test_several_alerts_become_one_digest_grouped_by_colorway() -> None:
+def test_several_products_are_one_digest_explicit_subscriptions_first() -> None:
     alerts = [
-        make_alert(1),
-        make_alert(2, style_code="ML2002RA", colorway_name=None, kind=EventKind.NEW_COLORWAY),
-        make_alert(3, kind=EventKind.RESTOCK, size_us=11.0, size_label="UK 10.5", old_price=None),
+        make_alert(1, explicit=False, style_code="ML2002RA", colorway_name=None),
+        make_alert(2, kind=EventKind.RESTOCK, size_us=11.0, old_stock=Stock.SOLD_OUT),
+        make_alert(3, explicit=False, style_code="ML2002RA", colorway_name=None, size_us=9.0),
     ]
     [part] = render_digest(alerts)
-    assert part.outbox_ids == (1, 3, 2)  # grouped: both M2002RDA alerts first
+    assert part.outbox_ids == (2, 3, 1)
+    assert part.photo is None and part.preview_url == IMAGE
     lines = part.text.split("\n")
     assert lines[0] == "<b>3 alerts</b>"
-    assert lines[2] == "<b>Rain Cloud</b> (M2002RDA)"
-    assert lines[3].startswith("• <b>Price drop</b>: US 10 at")
-    assert lines[4].startswith("• <b>Back in stock</b>: US 11 (UK 10.5) at Replica Kicks, $139.99.")
-    assert lines[6] == "<b>ML2002RA</b>"
-    assert lines[7].startswith("• <b>New colorway</b>:")
-    parse(part.text)
+    assert lines[2] == "<b>Back in stock</b> · <b>Rain Cloud</b> (M2002RDA) · Replica Kicks"
+    assert lines[3] == "US 11: $139.99"
+    assert lines[4] == f'🛒 <a href="{CART}">US 11</a> · <a href="{URL}">View</a>'
+    assert lines[6] == "<b>Price drop</b> · <b>ML2002RA</b> · Replica Kicks"
+    assert lines[7] == "US 9, 10: $144.99 → $139.99, -$5.00 (-3%)"
 
 
-@pytest.mark.parametrize(
-    ("kind", "label"),
-    [
-        (EventKind.PRICE_DROP, "Price drop"),
-        (EventKind.PRICE_RISE, "Price rise"),
-        (EventKind.RESTOCK, "Back in stock"),
-        (EventKind.SOLD_OUT, "Sold out"),
-        (EventKind.NEW_COLORWAY, "New colorway"),
-        (EventKind.NEW_SIZE, "New size"),
-        (EventKind.DELISTED, "Delisted"),
-    ],
-)
-def test_every_kind_has_a_plain_label(kind: EventKind, label: str) -> None:
-    assert alert_line(make_alert(kind=kind)).startswith(f"• <b>{label}</b>: ")
+def test_a_big_sale_is_one_message_with_the_best_discounts_first_and_the_rest_counted() -> None:
+    alerts = []
+    oid = 0
+    for colorway in range(12):  # 12 colorways x 16 sizes, from 5% to 27% off
+        for size in range(16):
+            oid += 1
+            off = Decimal(5 + 2 * colorway) / 100
+            alerts.append(
+                make_alert(
+                    oid,
+                    explicit=colorway == 0,
+                    style_code=f"M2002R{chr(65 + colorway)}A",
+                    product_url=f"{PRODUCT}-{colorway}",
+                    old_price=Decimal("150.00"),
+                    new_price=Decimal("150.00") * (1 - off),
+                    size_us=6.0 + size / 2,
+                )
+            )
+    parts = render_digest(alerts[:189])
+    assert len(parts) == 1
+    [part] = parts
+    assert sorted(part.outbox_ids) == list(range(1, 190))  # every alert is told about
+    text = part.text
+    assert text.startswith(
+        "<b>189 alerts</b>\n\n<b>12 colorways</b>: 189 sizes cheaper, up to -27%."
+    )
+    headings = [line for line in text.split("\n") if line.startswith("<b>Price drop</b>")]
+    assert len(headings) == 8
+    assert "M2002RAA" in headings[0]  # the explicit subscription first
+    assert "M2002RLA" in headings[1]  # then the biggest discount
+    assert text.rstrip().endswith(
+        "…and 64 more in 4 colorways: /price M2002REA · /price M2002RDA · /price M2002RCA …"
+    )
+    assert telegram_length(text) <= MAX_MESSAGE_LENGTH
+    parse(text)
 
 
-def test_sizes_show_the_shops_label_only_when_it_differs() -> None:
-    assert size_text(make_alert(size_label="10")) == "US 10"
-    assert size_text(make_alert(size_label="US 10")) == "US 10"
-    assert size_text(make_alert(size_label="10.0")) == "US 10"
-    assert size_text(make_alert(size_label="UK 9.5")) == "US 10 (UK 9.5)"
-    assert size_text(make_alert(size_us=9.5, size_label="")) == "US 9.5"
-    assert size_text(make_alert(size_us=None, size_label="4Y")) == "4Y"
+def test_a_long_one_product_alert_continues_after_the_caption() -> None:
+    alerts = [
+        make_alert(
+            i,
+            size_us=4.0 + i / 2,
+            new_price=Decimal("100.00") + i,
+            colorway_name="Rain Cloud " + "x" * 100,
+        )
+        for i in range(40)
+    ]
+    parts = render_digest(alerts)
+    assert len(parts) == 2
+    caption, rest = parts
+    assert caption.photo == IMAGE and telegram_length(caption.text) <= MAX_CAPTION_LENGTH
+    assert rest.photo is None and rest.buttons == ()
+    assert rest.text.startswith("<b>Price drop</b> · <b>Rain Cloud xxx")  # heading again
+    assert sorted(caption.outbox_ids + rest.outbox_ids) == list(range(40))
+    assert not set(caption.outbox_ids) & set(rest.outbox_ids)
 
 
-def test_prices_and_stock() -> None:
-    assert price_text(make_alert()) == "$144.99 → $139.99"
-    assert price_text(make_alert(old_price=None)) == "$139.99"
-    assert price_text(make_alert(currency="EUR", old_price=Decimal("139.99"))) == "€139.99"
-    sold_out = alert_line(make_alert(kind=EventKind.SOLD_OUT, new_stock=Stock.SOLD_OUT))
-    assert "sold out" not in sold_out.split("</b>", 1)[1]  # the label already says it
-    unknown = alert_line(make_alert(new_stock=Stock.UNKNOWN))
-    assert "stock unknown" in unknown
-    assert "no longer listed" in alert_line(make_alert(kind=EventKind.DELISTED))
-
-
-def test_only_web_links_are_linked() -> None:
-    assert "<a " not in alert_line(make_alert(url="javascript:alert(1)"))
-    assert "<a " not in alert_line(make_alert(url="https://x.example/" + "a" * 2000))
-
-
-def test_300_alerts_split_cleanly_and_every_alert_is_in_exactly_one_part() -> None:
+def test_long_digests_split_cleanly_and_every_alert_is_in_exactly_one_part() -> None:
     alerts = [
         make_alert(
             1000 + i,
             style_code=f"M2002R{i % 7:02d}",
+            product_url=f"{PRODUCT}{i % 7}",
             colorway_name=f"Colorway <{i % 7}> & friends",
-            shop=f'Shop "{i % 5}" & <Co>\'s {"x" * (i % 40)}',
-            size_us=7 + (i % 12) / 2,
-            size_label=f"UK {6.5 + (i % 12) / 2}",
+            shop='Shop "1" & <Co>\'s',
+            size_us=4 + (i // 7) / 4,
+            new_price=Decimal("100.00") + i,
             url=f"{URL}{i}&utm=a&b=<{i}>",
         )
         for i in range(300)
@@ -189,29 +303,41 @@ def test_300_alerts_split_cleanly_and_every_alert_is_in_exactly_one_part() -> No
     for number, part in enumerate(parts, start=1):
         assert telegram_length(part.text) <= MAX_MESSAGE_LENGTH
         assert part.text.startswith(f"<b>300 alerts</b> (part {number} of {len(parts)})\n\n")
-        checker = parse(part.text)
-        assert len(checker.links) == len(part.outbox_ids)  # one whole line per alert
+        parse(part.text)
         seen.extend(part.outbox_ids)
     assert sorted(seen) == [a.outbox_id for a in alerts]
     assert len(seen) == len(set(seen))
-    # parts are well used: splitting is not one alert per message
     assert len(parts) <= sum(telegram_length(p.text) for p in parts) // 3000 + 1
 
 
-def test_a_colorway_continued_in_the_next_part_gets_its_heading_again() -> None:
-    alerts = [make_alert(i, shop="S" * 70) for i in range(60)]
-    parts = render_digest(alerts)
-    assert len(parts) >= 2
-    for part in parts:
-        assert part.text.split("\n")[2] == "<b>Rain Cloud</b> (M2002RDA)"
+def test_money_and_percent() -> None:
+    assert change_text(Decimal("150"), Decimal("127.50"), "USD") == (
+        "$150.00 → $127.50, -$22.50 (-15%)"
+    )
+    assert change_text(Decimal("150"), Decimal("165"), "EUR") == "€150.00 → €165.00, +€15.00 (+10%)"
+    assert change_text(Decimal("200"), Decimal("199"), "USD").endswith("(-0.5%)")
+    assert price_text(make_alert(old_price=None)) == "$139.99"
+    assert news_text(make_alert(new_stock=Stock.UNKNOWN)).endswith("stock unknown")
+    assert news_text(make_alert(kind=EventKind.DELISTED)) == "no longer listed"
+    assert news_text(make_alert(kind=EventKind.SOLD_OUT, new_stock=Stock.SOLD_OUT)) == ""
 
 
-def test_split_respects_a_smaller_limit_and_never_cuts_a_line() -> None:
-    alerts = [make_alert(i) for i in range(10)]
-    parts = render_digest(alerts, max_length=600)
-    assert all(telegram_length(p.text) <= 600 for p in parts)
-    lines = [line for p in parts for line in p.text.split("\n") if line.startswith("•")]
-    assert lines == [alert_line(a) for a in alerts]
+def test_sizes_in_order_with_us_said_once() -> None:
+    alerts = [
+        make_alert(1, size_us=10.0, width="2E"),
+        make_alert(2, size_us=8.0),
+        make_alert(3, size_us=None, size_label="4Y"),
+    ]
+    assert sizes_text(alerts) == "US 8, 10 2E, 4Y"
+
+
+def test_only_web_links_are_linked() -> None:
+    other = make_alert(2, style_code="M2002RHO")
+    for bad in ("javascript:alert(1)", "https://x.example/" + "a" * 2000):
+        [part] = render_digest(
+            [make_alert(url=bad, cart_url=None, image=bad, product_url=bad), other]
+        )
+        assert bad not in part.text
 
 
 def test_length_counts_utf16_like_telegram() -> None:
@@ -233,15 +359,9 @@ def test_a_restock_says_how_long_it_was_gone_and_the_price_against_the_last_told
         old_stock=Stock.SOLD_OUT,
         since="2026-11-25T09:56:00.000000Z",
     )
-    line = alert_line(restock)
-    assert line.startswith(
-        "• <b>Back in stock</b>: US 10 at Replica Kicks, $140.00 → $120.00, back after 4 min."
-    )
+    assert news_text(restock) == "$140.00 → $120.00, -$20.00 (-14%), back after 4 min"
     never_told = dataclasses.replace(restock, told_price=None, since=None)
-    assert "$120.00, in stock" not in alert_line(never_told)
-    assert alert_line(never_told).startswith(
-        "• <b>Back in stock</b>: US 10 at Replica Kicks, $120.00."
-    )
+    assert news_text(never_told) == "$120.00"
 
 
 @pytest.mark.parametrize(
