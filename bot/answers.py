@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from bot.callbacks import Action, decode, encode
 from bot.parsing import (
     EXAMPLE,
     BadInput,
@@ -55,11 +56,13 @@ from pricewatch.status import watch_status
 from pricewatch.store import Store
 from pricewatch.styles import KNOWN_COLORWAYS
 from pricewatch.subscriptions import (
+    MUTE_HOURS,
     Subscription,
     SubscriptionError,
     add_subscription,
     forget_chat,
     list_subscriptions,
+    mute_colorway,
     remove_subscription,
 )
 
@@ -226,7 +229,9 @@ def unsubscribe_menu(store: Store, chat_id: int) -> Reply:
     names = load_catalog(store).names
     lines = ["Tap one to remove it:"]
     lines += [f"#{s.id} {esc(describe_subscription(s, names))}" for s in subscriptions]
-    keyboard = tuple((Button(_button_label(s), f"u:{s.id}"),) for s in subscriptions)
+    keyboard = tuple(
+        (Button(_button_label(s), encode(Action.REMOVE, str(s.id))),) for s in subscriptions
+    )
     text = "\n".join(lines)
     if len(text) > MAX_MESSAGE_LENGTH:  # 25 long subscriptions: the buttons say enough
         text = "Tap one to remove it:"
@@ -255,8 +260,11 @@ def unsubscribe_command(store: Store, chat_id: int, text: str) -> Reply:
 
 
 def parse_unsubscribe_data(data: str) -> int | None:
-    match = re.fullmatch(r"u:(\d{1,12})", data)
-    return int(match[1]) if match else None
+    decoded = decode(data)
+    if decoded is None or decoded[0] != Action.REMOVE or len(decoded[1]) != 1:
+        return None
+    number = decoded[1][0]
+    return int(number) if number.isdigit() and len(number) <= 12 else None
 
 
 def unsubscribe_pressed(store: Store, chat_id: int, subscription_id: int) -> tuple[str, Reply]:
@@ -313,15 +321,39 @@ def _shop_line(shop: str, offers: list[Offer]) -> str:
     return " · ".join([*parts, link] if link else parts)
 
 
+STALE_BUTTON = "That button no longer works; send the command again"
+
+
 def chart_data(style_code: str, size_us: float | None) -> str:
-    return f"c:{style_code}:{format_size(size_us) if size_us is not None else '-'}"
+    return encode(Action.CHART, style_code, format_size(size_us) if size_us is not None else "-")
 
 
 def parse_chart_data(data: str) -> tuple[str, float | None] | None:
-    match = re.fullmatch(r"c:([A-Z0-9]{4,12}):(-|\d{1,2}(?:\.\d{1,2})?)", data)
-    if match is None:
+    decoded = decode(data)
+    if decoded is None or decoded[0] != Action.CHART or len(decoded[1]) != 2:
         return None
-    return match[1], None if match[2] == "-" else float(match[2])
+    code, size = decoded[1]
+    if not re.fullmatch(r"[A-Z0-9]{4,12}", code) or not re.fullmatch(
+        r"-|\d{1,2}(?:\.\d{1,2})?", size
+    ):
+        return None
+    return code, None if size == "-" else float(size)
+
+
+def mute_data(style_code: str) -> str:
+    return encode(Action.MUTE, style_code)
+
+
+def mute_pressed(store: Store, chat_id: int, data: str) -> str:
+    """The mute button under an alert: no alerts about that colorway here for 24 h (toast)."""
+    decoded = decode(data)
+    if decoded is None or decoded[0] != Action.MUTE or len(decoded[1]) != 1:
+        return STALE_BUTTON
+    code = decoded[1][0]
+    if not re.fullmatch(r"[A-Z0-9]{4,12}", code):
+        return STALE_BUTTON
+    mute_colorway(store, chat_id, code, MUTE_HOURS)
+    return f"Muted {code} here for {MUTE_HOURS} h"
 
 
 def price_replies(store: Store, text: str, *, charts: bool = False) -> list[Reply]:

@@ -32,6 +32,7 @@ from telegram.ext import (
 
 from bot import handlers
 from bot.answers import menu_commands
+from bot.callbacks import Action, pattern
 from bot.ratelimit import ReplyRateLimiter, no_reply_retries
 from bot.redact import protect, scrub_exception
 from pricewatch.config import Config, ConfigError
@@ -103,9 +104,14 @@ def register_handlers(application: BotApplication) -> None:
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
-    application.add_handler(CallbackQueryHandler(handlers.flow_button, pattern=r"^f:"))
-    application.add_handler(CallbackQueryHandler(handlers.unsubscribe_button, pattern=r"^u:"))
-    application.add_handler(CallbackQueryHandler(handlers.chart_button, pattern=r"^c:"))
+    buttons = {
+        Action.FLOW: handlers.flow_button,
+        Action.REMOVE: handlers.unsubscribe_button,
+        Action.CHART: handlers.chart_button,
+        Action.MUTE: handlers.mute_button,
+    }
+    for action, callback in buttons.items():
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
     application.add_handler(CallbackQueryHandler(handlers.stale_button))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text_message))

@@ -327,11 +327,14 @@ class _Pass:
 def _prepare(
     store: Store, chat_id: int, alerts: Sequence[Alert], report: DeliveryReport
 ) -> _ChatJob | None:
-    """Skip what is no longer true; render the rest as this chat's messages."""
+    """Skip what is no longer true, or muted; render the rest as this chat's messages."""
     stale = [alert.outbox_id for alert in alerts if not alert.still_true]
     if stale:
         report.skipped += mark_skipped(store, stale, "no longer true")
-    current = [alert for alert in alerts if alert.still_true]
+    muted = [alert.outbox_id for alert in alerts if alert.still_true and alert.muted]
+    if muted:
+        report.skipped += mark_skipped(store, muted, "muted")
+    current = [alert for alert in alerts if alert.still_true and not alert.muted]
     if not current:
         return None
     deals = deal_context(store, current)

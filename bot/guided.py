@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.answers import subscribe
+from bot.callbacks import Action, decode, encode
 from bot.parsing import (
     MAX_SIZES,
     BadInput,
@@ -64,17 +65,35 @@ class Step(StrEnum):
 
 _STEP_NUMBER = {Step.COLORWAY: 1, Step.SIZES: 2, Step.SHOP: 3, Step.PRICE: 4, Step.KINDS: 5}
 # which step each button belongs to: a button of another step is from an older screen
+
+
+class FlowAction(StrEnum):
+    """What a button of the guided /subscribe does."""
+
+    PAGE = "page"
+    COLORWAY = "colorway"
+    SIZE = "size"
+    ANY_SIZE = "any_size"
+    SIZES_DONE = "sizes_done"
+    SHOP = "shop"
+    PRICE = "price"
+    KIND = "kind"
+    KINDS_DONE = "kinds_done"
+    SUBSCRIBE = "subscribe"
+    CANCEL = "cancel"
+
+
 _ACTION_STEP = {
-    "p": Step.COLORWAY,
-    "c": Step.COLORWAY,
-    "z": Step.SIZES,
-    "za": Step.SIZES,
-    "zd": Step.SIZES,
-    "s": Step.SHOP,
-    "m": Step.PRICE,
-    "k": Step.KINDS,
-    "kd": Step.KINDS,
-    "y": Step.CONFIRM,
+    FlowAction.PAGE: Step.COLORWAY,
+    FlowAction.COLORWAY: Step.COLORWAY,
+    FlowAction.SIZE: Step.SIZES,
+    FlowAction.ANY_SIZE: Step.SIZES,
+    FlowAction.SIZES_DONE: Step.SIZES,
+    FlowAction.SHOP: Step.SHOP,
+    FlowAction.PRICE: Step.PRICE,
+    FlowAction.KIND: Step.KINDS,
+    FlowAction.KINDS_DONE: Step.KINDS,
+    FlowAction.SUBSCRIBE: Step.CONFIRM,
 }
 
 
@@ -162,14 +181,19 @@ def flow_is_current(flow: Flow | None, flow_id: str, now: float) -> bool:
     return flow is not None and flow.id == flow_id and now - flow.started < FLOW_TTL_SECONDS
 
 
-def parse_flow_data(data: str) -> tuple[str, str, str] | None:
-    """ "f:<flow id>:<action>:<arg>" -> (flow id, action, arg)."""
-    match = re.fullmatch(r"f:([0-9a-f]{6}):([a-z]{1,2}):([^:]{0,40})", data)
-    return (match[1], match[2], match[3]) if match else None
+def parse_flow_data(data: str) -> tuple[str, FlowAction, str] | None:
+    """ "flow:<flow id>:<action>:<arg>" -> (flow id, action, arg); None if we did not make it."""
+    decoded = decode(data)
+    if decoded is None or decoded[0] != Action.FLOW or len(decoded[1]) != 3:
+        return None
+    flow_id, action, arg = decoded[1]
+    if not re.fullmatch(r"[0-9a-f]{6}", flow_id) or action not in FlowAction.__members__.values():
+        return None
+    return flow_id, FlowAction(action), arg
 
 
-def _data(flow: Flow, action: str, arg: str = "") -> str:
-    return f"f:{flow.id}:{action}:{arg}"
+def _data(flow: Flow, action: FlowAction, arg: str = "") -> str:
+    return encode(Action.FLOW, flow.id, action.value, arg)
 
 
 def _rows(buttons: Sequence[Button], width: int) -> Keyboard:
@@ -190,7 +214,7 @@ def _so_far(flow: Flow) -> str:
 
 def flow_screen(flow: Flow) -> Reply:
     """The menu for the flow's current step: text and buttons."""
-    cancel = (Button("✖ Cancel", _data(flow, "x")),)
+    cancel = (Button("✖ Cancel", _data(flow, FlowAction.CANCEL)),)
     step = flow.step
     head = f"<b>New subscription</b> · step {_STEP_NUMBER.get(step, 5)} of 5"
     if step == Step.COLORWAY:
@@ -200,19 +224,19 @@ def flow_screen(flow: Flow) -> Reply:
         buttons = [
             Button(
                 quote(f"{code} {name or KNOWN_COLORWAYS.get(code, '')}".strip(), 28),
-                _data(flow, "c", code),
+                _data(flow, FlowAction.COLORWAY, code),
             )
             for code, name in shown
         ]
         keyboard = list(_rows(buttons, 2))
         nav = []
         if page > 0:
-            nav.append(Button("‹ Back", _data(flow, "p", str(page - 1))))
+            nav.append(Button("‹ Back", _data(flow, FlowAction.PAGE, str(page - 1))))
         if page < pages - 1:
-            nav.append(Button("More ›", _data(flow, "p", str(page + 1))))
+            nav.append(Button("More ›", _data(flow, FlowAction.PAGE, str(page + 1))))
         if nav:
             keyboard.append(tuple(nav))
-        keyboard += [(Button("Any 2002R", _data(flow, "c", "*")),), cancel]
+        keyboard += [(Button("Any 2002R", _data(flow, FlowAction.COLORWAY, "*")),), cancel]
         text = f"{head}\nWhich colorway? Tap one, or “Any 2002R”."
         if pages > 1:
             text += f" (page {page + 1} of {pages})"
@@ -222,13 +246,16 @@ def flow_screen(flow: Flow) -> Reply:
         buttons = [
             Button(
                 ("✅ " if s in flow.sizes else "") + format_size(s),
-                _data(flow, "z", format_size(s)),
+                _data(flow, FlowAction.SIZE, format_size(s)),
             )
             for s in sizes
         ]
         keyboard = [
             *_rows(buttons, 4),
-            (Button("Any size", _data(flow, "za")), Button("Done ›", _data(flow, "zd"))),
+            (
+                Button("Any size", _data(flow, FlowAction.ANY_SIZE)),
+                Button("Done ›", _data(flow, FlowAction.SIZES_DONE)),
+            ),
             cancel,
         ]
         chosen = sizes_label(flow.sizes) if flow.sizes else "none yet (Done with none = any size)"
@@ -239,15 +266,26 @@ def flow_screen(flow: Flow) -> Reply:
         return Reply(text, tuple(keyboard))
     if step == Step.SHOP:
         buttons = [
-            Button(quote(shop, 28), _data(flow, "s", str(i)))
+            Button(quote(shop, 28), _data(flow, FlowAction.SHOP, str(i)))
             for i, shop in enumerate(flow.options.shops)
         ]
-        keyboard = [*_rows(buttons, 2), (Button("Any shop", _data(flow, "s", "*")),), cancel]
+        keyboard = [
+            *_rows(buttons, 2),
+            (Button("Any shop", _data(flow, FlowAction.SHOP, "*")),),
+            cancel,
+        ]
         return Reply(f"{head} · {_so_far(flow)}\nWhich shop?", tuple(keyboard))
     if step == Step.PRICE:
         # no currency on the buttons: like a typed "140", they apply to offers in any one
-        prices = [Button(format_amount(p, None), _data(flow, "m", str(p))) for p in PRICE_BUTTONS]
-        keyboard = [(Button("No limit", _data(flow, "m", "-")),), *_rows(prices, 3), cancel]
+        prices = [
+            Button(format_amount(p, None), _data(flow, FlowAction.PRICE, str(p)))
+            for p in PRICE_BUTTONS
+        ]
+        keyboard = [
+            (Button("No limit", _data(flow, FlowAction.PRICE, "-")),),
+            *_rows(prices, 3),
+            cancel,
+        ]
         text = (
             f"{head} · {_so_far(flow)}\nAlert only at or below a price? Tap one, or type a "
             "number like 140 (with a currency, €140 or 140 GBP, for offers in it only)."
@@ -259,11 +297,16 @@ def flow_screen(flow: Flow) -> Reply:
     if step == Step.KINDS:
         buttons = [
             Button(
-                ("✅ " if kind in flow.kinds else "▫️ ") + kind_label(kind), _data(flow, "k", str(i))
+                ("✅ " if kind in flow.kinds else "▫️ ") + kind_label(kind),
+                _data(flow, FlowAction.KIND, str(i)),
             )
             for i, kind in enumerate(EventKind)
         ]
-        keyboard = [*_rows(buttons, 2), (Button("Done ›", _data(flow, "kd")),), cancel]
+        keyboard = [
+            *_rows(buttons, 2),
+            (Button("Done ›", _data(flow, FlowAction.KINDS_DONE)),),
+            cancel,
+        ]
         return Reply(
             f"{head} · {_so_far(flow)}\nWhich alerts? Tap to switch on or off.", tuple(keyboard)
         )
@@ -280,48 +323,57 @@ def flow_screen(flow: Flow) -> Reply:
             max_currency=request.max_currency,
         )
     )
-    keyboard = [(Button("✅ Subscribe", _data(flow, "y")), Button("✖ Cancel", _data(flow, "x")))]
+    keyboard = [
+        (
+            Button("✅ Subscribe", _data(flow, FlowAction.SUBSCRIBE)),
+            Button("✖ Cancel", _data(flow, FlowAction.CANCEL)),
+        )
+    ]
     return Reply(text, tuple(keyboard))
 
 
-def flow_press(flow: Flow, action: str, arg: str) -> FlowOutcome:
+def flow_press(flow: Flow, action: FlowAction | str, arg: str) -> FlowOutcome:
     """A button of the current flow was pressed: move the flow on (mutates ``flow``)."""
-    if action == "x":
+    try:
+        action = FlowAction(action)
+    except ValueError:
+        return FlowOutcome(toast=STALE_MENU)
+    if action == FlowAction.CANCEL:
         return FlowOutcome(
             Reply("Cancelled. Send /subscribe to start again."), "Cancelled", finished=True
         )
     if _ACTION_STEP.get(action) != flow.step:
         return FlowOutcome(toast="That button is from an earlier step; use the latest menu.")
     try:
-        if action == "p":
+        if action == FlowAction.PAGE:
             flow.page = max(0, int(arg))
-        elif action == "c":
+        elif action == FlowAction.COLORWAY:
             codes = {code for code, _ in flow.options.colorways}
             if arg != "*" and arg not in codes:
                 return FlowOutcome(toast=STALE_MENU)
             flow.style_code = None if arg == "*" else arg
             flow.step = Step.SIZES
-        elif action == "z":
+        elif action == FlowAction.SIZE:
             size = float(arg)
             flow.sizes.symmetric_difference_update({size})
-        elif action == "za":
+        elif action == FlowAction.ANY_SIZE:
             flow.sizes.clear()
             flow.step = Step.SHOP
-        elif action == "zd":
+        elif action == FlowAction.SIZES_DONE:
             flow.step = Step.SHOP
-        elif action == "s":
+        elif action == FlowAction.SHOP:
             flow.shop = None if arg == "*" else flow.options.shops[int(arg)]
             flow.step = Step.PRICE
-        elif action == "m":
+        elif action == FlowAction.PRICE:
             flow.max_price, flow.max_currency = (None, None) if arg == "-" else parse_max(arg)
             flow.step = Step.KINDS
-        elif action == "k":
+        elif action == FlowAction.KIND:
             flow.kinds.symmetric_difference_update({list(EventKind)[int(arg)]})
-        elif action == "kd":
+        elif action == FlowAction.KINDS_DONE:
             if not flow.kinds:
                 return FlowOutcome(toast="Choose at least one kind of alert")
             flow.step = Step.CONFIRM
-        elif action == "y":
+        elif action == FlowAction.SUBSCRIBE:
             return FlowOutcome(confirm=True, finished=True)
     except (ValueError, IndexError, BadInput):  # data we did not make: treat as an old menu
         return FlowOutcome(toast=STALE_MENU)

@@ -371,6 +371,13 @@ async def chart_button(update: Update, context: Context) -> None:
     await send_result(chat, await in_store(context, answers.chart, *parsed))
 
 
+async def mute_button(update: Update, context: Context) -> None:
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None:
+        return
+    await query.answer(await in_store(context, answers.mute_pressed, chat.id, query.data or ""))
+
+
 async def stale_button(update: Update, context: Context) -> None:
     """Any button no other handler knows: from an old version of the bot, or an old menu."""
     if update.callback_query:

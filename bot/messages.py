@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from bot.answers import chart_data, mute_data
 from bot.render import Button, Keyboard
 from pricewatch.changes import EventKind
 from pricewatch.deals import Deal
@@ -388,10 +389,10 @@ def _buttons(entries: list[Entry], *, charts: bool) -> Keyboard:
     if charts:
         sizes = {a.size_us for e in entries for a in e.alerts}
         size = next(iter(sizes)) if len(sizes) == 1 else None
-        shown = format_size(size) if size is not None else "-"
-        last.append(Button("📈 Chart", f"c:{first.style_code}:{shown}"))
+        last.append(Button("📈 Chart", chart_data(first.style_code, size)))
     if last:
         rows.append(tuple(last))
+    rows.append((Button(f"🔕 Mute {first.style_code} for 24 h", mute_data(first.style_code)),))
     return tuple(rows)
 
 

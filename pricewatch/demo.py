@@ -24,6 +24,7 @@ from bot.messages import render_digest
 from pricewatch.changes import EventKind
 from pricewatch.config import packaged_config, parse_config
 from pricewatch.crawl import run_crawl
+from pricewatch.deals import deal_context
 from pricewatch.history import colorways, crawl_changes, price_history
 from pricewatch.models import utc_now
 from pricewatch.outbox import due_alerts
@@ -125,7 +126,8 @@ def run_demo(db_path: Path, *, style: str, size_us: float, console: Console) -> 
         console.rule("5. What the subscriber reads in Telegram")
         with Store(db_path) as store:
             alerts = due_alerts(store, now=utc_now(config.alerts.flap_window)).get(DEMO_CHAT, [])
-        for part in render_digest(alerts):
+            deals = deal_context(store, alerts)
+        for part in render_digest(alerts, deals):
             console.print(Panel(telegram_text(part.text), title="pricewatch bot", width=80))
         if not alerts:
             console.print("(no alert: nothing this subscriber waits for changed)")

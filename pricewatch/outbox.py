@@ -51,6 +51,7 @@ class Alert:
     width: str | None = None  # "D", "2E", "B": None when the shop does not say
     cart_url: str | None = None  # one tap to the shop's cart with this size in it
     explicit: bool = True  # the chat subscribed to this colorway by name, not "any 2002R"
+    muted: bool = False  # the chat muted this colorway for now
 
 
 _DUE = """
@@ -59,7 +60,9 @@ SELECT o.id, o.chat_id, coalesce(c.type, 'private'), e.kind, e.style_code, cw.na
        e.new_stock, p.url, v.shop_variant_id, e.created, o.attempts, v.stock, v.misses,
        e.since, o.told_price_minor, v.id, v.width, p.image, s.platform,
        EXISTS(SELECT 1 FROM subscriptions sub
-              WHERE sub.chat_id = o.chat_id AND sub.style_code = e.style_code)
+              WHERE sub.chat_id = o.chat_id AND sub.style_code = e.style_code),
+       EXISTS(SELECT 1 FROM mutes m
+              WHERE m.chat_id = o.chat_id AND m.style_code = e.style_code AND m.until > ?)
 FROM outbox o
 JOIN events e ON e.id = o.event_id
 JOIN variants v ON v.id = e.variant_id
@@ -102,6 +105,7 @@ def _alert(row: Sequence[Any]) -> Alert:
         image,
         platform,
         explicit,
+        muted,
     ) = row
     kind = EventKind(kind)
     if kind == EventKind.DELISTED:
@@ -137,6 +141,7 @@ def _alert(row: Sequence[Any]) -> Alert:
         width=str(width) if width else None,
         cart_url=cart_url(str(url), str(platform), variant_key),
         explicit=bool(explicit),
+        muted=bool(muted),
     )
 
 
@@ -145,7 +150,8 @@ def due_alerts(
 ) -> dict[int, list[Alert]]:
     """Pending alerts that may be sent now, grouped by chat (oldest first)."""
     grouped: dict[int, list[Alert]] = {}
-    for row in store.db.execute(_DUE, [now or utc_now(), limit]):
+    moment = now or utc_now()
+    for row in store.db.execute(_DUE, [moment, moment, limit]):
         alert = _alert(row)
         grouped.setdefault(alert.chat_id, []).append(alert)
     return grouped

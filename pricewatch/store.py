@@ -33,7 +33,7 @@ from pricewatch.changes import VariantView, is_outlier
 from pricewatch.models import CrawlStatus, Listing, Stock, VariantState, utc_now
 from pricewatch.prices import from_minor, to_minor
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -354,12 +354,22 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     crawls.add_column("lease_until", str)
 
 
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """Colorways a chat muted for a while (the alert's "mute 24 h" button)."""
+    db.table("mutes").create(
+        {"chat_id": int, "style_code": str, "until": str},
+        pk=("chat_id", "style_code"),
+        not_null={"until"},
+    )
+
+
 # Each entry moves the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 ]
 
 

@@ -190,8 +190,25 @@ def forget_chat(store: Store, chat_id: int) -> int:
             "DELETE FROM subscriptions WHERE chat_id = ?", [chat_id]
         ).rowcount
         store.db.execute("DELETE FROM outbox WHERE chat_id = ?", [chat_id])
+        store.db.execute("DELETE FROM mutes WHERE chat_id = ?", [chat_id])
         store.db.execute("DELETE FROM chats WHERE chat_id = ?", [chat_id])
     return int(removed)
+
+
+MUTE_HOURS = 24
+
+
+def mute_colorway(store: Store, chat_id: int, style_code: str, hours: float = MUTE_HOURS) -> str:
+    """No alerts about this colorway to this chat for ``hours`` (the alert's mute button);
+    alerts queued meanwhile are skipped, not kept for later. Returns until when."""
+    until = utc_now(hours * 3600)
+    with store.write():
+        store.db.execute(
+            "INSERT INTO mutes (chat_id, style_code, until) VALUES (?, ?, ?) "
+            "ON CONFLICT(chat_id, style_code) DO UPDATE SET until = excluded.until",
+            [chat_id, style_code, until],
+        )
+    return until
 
 
 def active_subscriptions(

@@ -261,15 +261,15 @@ def test_the_max_is_stored_and_shown_with_its_currency(store: Store) -> None:
 
 def test_the_guided_flow_reads_a_typed_currency(store: Store) -> None:
     flow = guided.new_flow(guided.flow_options(store), started=0.0, style_code="M2002RDA")
-    guided.flow_press(flow, "zd", "")
-    guided.flow_press(flow, "s", "*")
+    guided.flow_press(flow, "sizes_done", "")
+    guided.flow_press(flow, "shop", "*")
     outcome = guided.flow_text(flow, "0.001")
     assert outcome is not None and outcome.error == "Max price must be at least 0.01"
     outcome = guided.flow_text(flow, "£99")
     assert outcome is not None and (flow.max_price, flow.max_currency) == (Decimal(99), "GBP")
     assert outcome.screen is not None and "max £99" in outcome.screen.text
-    guided.flow_press(flow, "kd", "")
-    guided.flow_press(flow, "y", "")
+    guided.flow_press(flow, "kinds_done", "")
+    guided.flow_press(flow, "subscribe", "")
     reply = guided.finish_flow(store, CHAT, flow, limit=25)
     assert "max £99" in reply.text
     [subscription] = list_subscriptions(store, CHAT)
@@ -281,14 +281,18 @@ def test_unsubscribe_buttons_and_numbers(store: Store) -> None:
         answers.subscribe_command(store, CHAT, line, limit=25)
     first, second, third = (s.id for s in list_subscriptions(store, CHAT))
     menu = answers.unsubscribe_command(store, CHAT, "")
-    assert [b.data for b in all_buttons(menu)] == [f"u:{first}", f"u:{second}", f"u:{third}"]
+    assert [b.data for b in all_buttons(menu)] == [
+        f"remove:{first}",
+        f"remove:{second}",
+        f"remove:{third}",
+    ]
     assert all_buttons(menu)[1].text == f"✖ #{second} any 2002R · US 9.5 · Kith"
-    assert answers.parse_unsubscribe_data(f"u:{first}") == first
-    assert answers.parse_unsubscribe_data("u:x") is None
+    assert answers.parse_unsubscribe_data(f"remove:{first}") == first
+    assert answers.parse_unsubscribe_data("remove:x") is None
 
     toast, after = answers.unsubscribe_pressed(store, CHAT, first)
     assert toast == f"Removed #{first}"
-    assert [b.data for b in all_buttons(after)] == [f"u:{second}", f"u:{third}"]
+    assert [b.data for b in all_buttons(after)] == [f"remove:{second}", f"remove:{third}"]
     toast, _ = answers.unsubscribe_pressed(store, CHAT, first)  # pressed twice
     assert toast == "That one was already removed"
 
@@ -328,9 +332,21 @@ def test_price_in_one_size_in_stock_first_cheapest_first(store: Store) -> None:
     # Bodega's last crawl failed: its stock is unknown, never "sold out"
     assert lines[2].startswith("2. <b>$145.00</b> · Bodega · stock unknown · US 10 · <a href=")
     assert "sold out" not in reply.text
-    assert reply.keyboard == ((render.Button("📈 Price history chart", "c:M2002RDA:10"),),)
-    assert answers.parse_chart_data("c:M2002RDA:10") == ("M2002RDA", 10.0)
-    assert answers.parse_chart_data("c:M2002RDA:-") == ("M2002RDA", None)
+    assert reply.keyboard == ((render.Button("📈 Price history chart", "chart:M2002RDA:10"),),)
+    assert answers.parse_chart_data("chart:M2002RDA:10") == ("M2002RDA", 10.0)
+    assert answers.parse_chart_data("chart:M2002RDA:-") == ("M2002RDA", None)
+    for bad in ("c:M2002RDA:10", "chart:M2002RDA", "chart:m2002rda:10", "chart:M2002RDA:10:x"):
+        assert answers.parse_chart_data(bad) is None
+
+
+def test_mute_button_data(store: Store) -> None:
+    assert answers.mute_data("M2002RDA") == "mute:M2002RDA"
+    assert answers.mute_pressed(store, CHAT, "mute:M2002RDA") == "Muted M2002RDA here for 24 h"
+    for bad in ("mute:", "mute:x y", "mute:M2002RDA:1", "chart:M2002RDA:10"):
+        assert answers.mute_pressed(store, CHAT, bad) == answers.STALE_BUTTON
+    assert store.db.execute("SELECT chat_id, style_code FROM mutes").fetchall() == [
+        (CHAT, "M2002RDA")
+    ]
 
 
 def test_price_in_every_size_one_line_per_shop(store: Store) -> None:
@@ -466,21 +482,24 @@ def test_guided_flow_from_colorway_to_subscription(store: Store) -> None:
     screen = guided.flow_screen(flow)
     datas = [b.data for b in all_buttons(screen)]
     assert datas == [
-        "f:abc123:c:M2002RDA", "f:abc123:c:M2002RHO", "f:abc123:c:M2002RXU",
-        "f:abc123:c:*", "f:abc123:x:",
-    ]  # fmt: skip
+        "flow:abc123:colorway:M2002RDA",
+        "flow:abc123:colorway:M2002RHO",
+        "flow:abc123:colorway:M2002RXU",
+        "flow:abc123:colorway:*",
+        "flow:abc123:cancel:",
+    ]
     assert all_buttons(screen)[3].text == "Any 2002R"
 
     steps = [
-        ("c", "M2002RDA", Step.SIZES),
-        ("z", "10", Step.SIZES),
-        ("z", "10.5", Step.SIZES),
-        ("z", "10.5", Step.SIZES),  # a second tap unselects
-        ("zd", "", Step.SHOP),
-        ("s", "1", Step.PRICE),
-        ("m", "150", Step.KINDS),
-        ("k", "0", Step.KINDS),  # restock off
-        ("kd", "", Step.CONFIRM),
+        ("colorway", "M2002RDA", Step.SIZES),
+        ("size", "10", Step.SIZES),
+        ("size", "10.5", Step.SIZES),
+        ("size", "10.5", Step.SIZES),  # a second tap unselects
+        ("sizes_done", "", Step.SHOP),
+        ("shop", "1", Step.PRICE),
+        ("price", "150", Step.KINDS),
+        ("kind", "0", Step.KINDS),  # restock off
+        ("kinds_done", "", Step.CONFIRM),
     ]
     for action, arg, step in steps:
         outcome = guided.flow_press(flow, action, arg)
@@ -488,7 +507,7 @@ def test_guided_flow_from_colorway_to_subscription(store: Store) -> None:
     assert "Subscribe to</b>\nM2002RDA (Protection Pack Rain Cloud), US 10, Kith, max 150 " in (
         outcome.screen.text
     )
-    done = guided.flow_press(flow, "y", "")
+    done = guided.flow_press(flow, "subscribe", "")
     assert done.confirm and done.finished
     reply = guided.finish_flow(store, CHAT, flow, limit=25)
     assert "Subscribed" in reply.text
@@ -506,24 +525,24 @@ def test_flow_screens_keyboards() -> None:
     flow = guided.new_flow(options, started=0.0, flow_id="0a0b0c")
     first = guided.flow_screen(flow)
     assert "(page 1 of 3)" in first.text
-    assert len([b for b in all_buttons(first) if ":c:M2002R" in (b.data or "")]) == 8
-    assert [b.text for b in all_buttons(first) if ":p:" in (b.data or "")] == ["More ›"]
-    guided.flow_press(flow, "p", "2")
+    assert len([b for b in all_buttons(first) if ":colorway:M2002R" in (b.data or "")]) == 8
+    assert [b.text for b in all_buttons(first) if ":page:" in (b.data or "")] == ["More ›"]
+    guided.flow_press(flow, "page", "2")
     last = guided.flow_screen(flow)
-    assert [b.text for b in all_buttons(last) if ":p:" in (b.data or "")] == ["‹ Back"]
-    guided.flow_press(flow, "c", "*")
+    assert [b.text for b in all_buttons(last) if ":page:" in (b.data or "")] == ["‹ Back"]
+    guided.flow_press(flow, "colorway", "*")
     sizes = guided.flow_screen(flow)
     assert [b.text for b in all_buttons(sizes)][:3] == ["7", "7.5", "8"]
-    guided.flow_press(flow, "z", "9.5")
+    guided.flow_press(flow, "size", "9.5")
     assert "✅ 9.5" in [b.text for b in all_buttons(guided.flow_screen(flow))]
-    guided.flow_press(flow, "za", "")  # any size clears the selection
+    guided.flow_press(flow, "any_size", "")  # any size clears the selection
     assert flow.sizes == set() and flow.step == Step.SHOP
     shops = [b.text for b in all_buttons(guided.flow_screen(flow))]
     assert shops == ["Bodega", "Kith", "Any shop", "✖ Cancel"]
-    guided.flow_press(flow, "s", "*")
+    guided.flow_press(flow, "shop", "*")
     prices = [b.text for b in all_buttons(guided.flow_screen(flow))]
     assert prices[:4] == ["No limit", "120", "130", "150"]  # no currency: applies to any
-    guided.flow_press(flow, "m", "-")
+    guided.flow_press(flow, "price", "-")
     kinds = [b.text for b in all_buttons(guided.flow_screen(flow))]
     assert kinds[:2] == ["✅ restock", "▫️ sold out"] and kinds[-2:] == ["Done ›", "✖ Cancel"]
     for screen in (first, last, sizes):
@@ -537,13 +556,16 @@ def test_flow_refuses_old_and_foreign_buttons() -> None:
     assert not guided.flow_is_current(flow, "fedcba", 200.0)  # another (older) flow's button
     assert not guided.flow_is_current(flow, "abcdef", 100.0 + guided.FLOW_TTL_SECONDS)
     assert not guided.flow_is_current(None, "abcdef", 200.0)
-    assert guided.parse_flow_data("f:abcdef:c:M2002RDA") == ("abcdef", "c", "M2002RDA")
-    assert guided.parse_flow_data("f:zz:c:M2002RDA") is None
-    assert guided.flow_press(flow, "zd", "").toast  # a size button at the colorway step
-    assert guided.flow_press(flow, "c", "M2002RZZ").toast == guided.STALE_MENU
-    guided.flow_press(flow, "c", "M2002RDA")
-    assert guided.flow_press(flow, "z", "not-a-size").toast == guided.STALE_MENU
-    cancelled = guided.flow_press(flow, "x", "")
+    parsed = guided.parse_flow_data("flow:abcdef:colorway:M2002RDA")
+    assert parsed == ("abcdef", "colorway", "M2002RDA")
+    assert guided.parse_flow_data("flow:abcdef:no_such_action:") is None
+    assert guided.parse_flow_data("f:abcdef:c:M2002RDA") is None  # an older bot's button
+    assert guided.parse_flow_data("flow:zz:colorway:M2002RDA") is None
+    assert guided.flow_press(flow, "sizes_done", "").toast  # a size button at the colorway step
+    assert guided.flow_press(flow, "colorway", "M2002RZZ").toast == guided.STALE_MENU
+    guided.flow_press(flow, "colorway", "M2002RDA")
+    assert guided.flow_press(flow, "size", "not-a-size").toast == guided.STALE_MENU
+    cancelled = guided.flow_press(flow, "cancel", "")
     assert cancelled.finished and cancelled.screen is not None
     assert "Cancelled" in cancelled.screen.text
 
@@ -556,17 +578,17 @@ def test_flow_typed_sizes_and_price() -> None:
     assert outcome.screen is not None and "Selected: US 10, 14" in outcome.screen.text
     outcome = guided.flow_text(flow, "99")
     assert outcome is not None and outcome.error and "99 is not a US men's size" in outcome.error
-    guided.flow_press(flow, "zd", "")
-    guided.flow_press(flow, "s", "*")
+    guided.flow_press(flow, "sizes_done", "")
+    guided.flow_press(flow, "shop", "*")
     outcome = guided.flow_text(flow, "-5")
     assert outcome is not None and outcome.error == "Max price must be more than 0"
     outcome = guided.flow_text(flow, "$140")
     assert outcome is not None and flow.max_price == Decimal(140) and flow.step == Step.KINDS
     assert guided.flow_text(flow, "hello") is None  # nothing to type at this step
     for index in (0, 2, 4, 5):  # every default kind off
-        guided.flow_press(flow, "k", str(index))
+        guided.flow_press(flow, "kind", str(index))
     assert flow.kinds == set()
-    assert guided.flow_press(flow, "kd", "").toast == "Choose at least one kind of alert"
+    assert guided.flow_press(flow, "kinds_done", "").toast == "Choose at least one kind of alert"
 
 
 def test_deep_links() -> None:

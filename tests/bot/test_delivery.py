@@ -24,7 +24,7 @@ from bot.ratelimit import RateLimiter
 from pricewatch.models import utc_now
 from pricewatch.outbox import outbox_length
 from pricewatch.store import Store
-from pricewatch.subscriptions import add_subscription, upsert_chat
+from pricewatch.subscriptions import add_subscription, mute_colorway, upsert_chat
 from tests.bot.botapi import BotApiServer
 from tests.bot.delivery_support import (
     FAR_FUTURE,
@@ -470,3 +470,16 @@ def test_a_photo_telegram_refuses_is_sent_as_text_and_the_alert_is_not_lost(
     assert store.db.execute("SELECT status, message_id FROM outbox").fetchall() == [
         ("sent", call.result["message_id"])
     ]
+
+
+def test_a_muted_colorway_is_skipped_for_that_chat_only(
+    server: BotApiServer, store: Store, limiter: RateLimiter
+) -> None:
+    queue_price_drops(store, [1001, 1002])  # one price drop of M2002R00 each
+    mute_colorway(store, 1001, "M2002R00")
+    report = deliver(server, store, limiter, now=utc_now())
+    assert (report.sent_alerts, report.skipped) == (1, 1)
+    assert sent_per_chat(server) == {1002: 1}
+    assert store.db.execute(
+        "SELECT chat_id, status, error FROM outbox ORDER BY chat_id"
+    ).fetchall() == [(1001, "skipped", "muted"), (1002, "sent", None)]

@@ -85,8 +85,9 @@ def test_a_price_drop_reaches_the_subscriber_of_that_size_once(
         [{"text": "Add US 10 to cart", "url": f"{replica.url}/cart/{variant['id']}:1"}],
         [
             {"text": "View at Replica", "url": link},
-            {"text": "📈 Chart", "callback_data": "c:M2002RDA:10"},
+            {"text": "📈 Chart", "callback_data": "chart:M2002RDA:10"},
         ],
+        [{"text": "🔕 Mute M2002RDA for 24 h", "callback_data": "mute:M2002RDA"}],
     ]
     assert server.sent_messages(1002) == []
 

@@ -9,6 +9,7 @@ answered, a later command is sent and waited for: updates are handled in order.
 from __future__ import annotations
 
 import asyncio
+import datetime as dtm
 import logging
 import os
 import signal
@@ -204,19 +205,19 @@ def test_one_line_subscribe_list_and_unsubscribe(chat: Chat) -> None:
     buttons = [
         b["callback_data"] for row in menu.params["reply_markup"]["inline_keyboard"] for b in row
     ]
-    assert buttons == ["u:1", "u:2"]
-    answer = chat.press(USER, "u:1", message_id=menu.result["message_id"])
+    assert buttons == ["remove:1", "remove:2"]
+    answer = chat.press(USER, "remove:1", message_id=menu.result["message_id"])
     assert answer.params["text"] == "Removed #1"
     [edited] = [
         m for m in chat.server.bot_messages(USER) if m["message_id"] == menu.result["message_id"]
     ]
     assert [
         b["callback_data"] for row in edited["reply_markup"]["inline_keyboard"] for b in row
-    ] == ["u:2"]
+    ] == ["remove:2"]
     assert chat.say(USER, "/unsubscribe 2").text == "Removed subscription #2."
     assert chat.rows("SELECT count(*) FROM subscriptions") == [(0,)]
     # the menu's last button, pressed after the subscription went another way
-    assert chat.press(USER, "u:2", message_id=menu.result["message_id"]).params["text"] == (
+    assert chat.press(USER, "remove:2", message_id=menu.result["message_id"]).params["text"] == (
         "That one was already removed"
     )
 
@@ -351,8 +352,8 @@ def test_price_in_one_size(chat: Chat) -> None:
     assert lines[2].startswith("2. <b>$145.00</b> · Bodega · stock unknown · US 10")
     assert reply.params["link_preview_options"] == {"is_disabled": True}
     [[chart_button]] = reply.params["reply_markup"]["inline_keyboard"]
-    assert chart_button == {"text": "📈 Price history chart", "callback_data": "c:M2002RDA:10"}
-    photo = chat.after(lambda: chat.server.press_button(USER, "c:M2002RDA:10"), sent_to(USER))
+    assert chart_button == {"text": "📈 Price history chart", "callback_data": "chart:M2002RDA:10"}
+    photo = chat.after(lambda: chat.server.press_button(USER, "chart:M2002RDA:10"), sent_to(USER))
     assert photo.method == "sendPhoto" and photo.photo and photo.photo.startswith(b"\x89PNG")
 
 
@@ -464,6 +465,31 @@ def test_alert_delivery_gets_a_429_at_once(server: BotApiServer, tmp_path: Path)
     assert chat.rows("SELECT status, attempts FROM outbox") == [("sent", 2)]
     [(error,)] = chat.rows("SELECT error FROM outbox")
     assert error and error.startswith("RetryAfter")
+
+
+def test_the_mute_button_under_an_alert_mutes_that_colorway_here_for_a_day(
+    server: BotApiServer, tmp_path: Path
+) -> None:
+    chat, bot = start_bot(server, tmp_path, deliver=True)
+    try:
+        chat.say(USER, "/subscribe M2002RDA 10")
+        with Store(chat.db) as store:
+            crawl(store, "Kith", price_drop_at_kith())
+        alert = server.wait_for(lambda c: sent_to(USER)(c) and "129.99" in (c.text or ""))[-1]
+        buttons = [b for row in alert.params["reply_markup"]["inline_keyboard"] for b in row]
+        assert buttons[-1] == {
+            "text": "🔕 Mute M2002RDA for 24 h",
+            "callback_data": "mute:M2002RDA",
+        }
+        answer = chat.press(USER, "mute:M2002RDA", message_id=alert.result["message_id"])
+    finally:
+        bot.stop()
+    assert answer.params["text"] == "Muted M2002RDA here for 24 h"
+    [(until,)] = chat.rows("SELECT until FROM mutes WHERE chat_id = ?", USER)
+    left = dtm.datetime.fromisoformat(until.rstrip("Z")) - dtm.datetime.now(dtm.UTC).replace(
+        tzinfo=None
+    )
+    assert 23.9 * 3600 < left.total_seconds() <= 24 * 3600
 
 
 def test_a_chat_that_blocked_the_bot_is_marked_inactive(chat: Chat) -> None:

