@@ -7,34 +7,29 @@ real SQLite file and no Bot API; `bot.handlers` only moves them to and from Tele
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from bot.callbacks import Action, decode, encode
 from bot.parsing import (
     EXAMPLE,
     BadInput,
-    SubscribeRequest,
     load_catalog,
     parse_style_and_size,
-    parse_subscribe,
     suggest_styles,
     unknown_style_text,
 )
 from bot.render import (
-    MAX_MESSAGE_LENGTH,
     Button,
     Keyboard,
     Photo,
     Reply,
     colorway_label,
-    describe_subscription,
     error_reply,
     esc,
     html_link,
     offer_size_text,
     quote,
-    sizes_label,
     split_replies,
     stock_label,
 )
@@ -57,13 +52,7 @@ from pricewatch.store import Store
 from pricewatch.styles import KNOWN_COLORWAYS
 from pricewatch.subscriptions import (
     MUTE_HOURS,
-    Subscription,
-    SubscriptionError,
-    add_subscription,
-    forget_chat,
-    list_subscriptions,
     mute_colorway,
-    remove_subscription,
 )
 
 # (command, menu description, help line). The menu (setMyCommands) and /help come from here.
@@ -136,150 +125,6 @@ def welcome_text() -> str:
 
 def unknown_command_text(command: str) -> str:
     return f"I don't know {esc(quote(command, 40))}. Send /help to see what I can do."
-
-
-# -- subscriptions ------------------------------------------------------------------------------
-
-
-def subscribe(store: Store, chat_id: int, request: SubscribeRequest, *, limit: int) -> Reply:
-    """Add the subscription (the chat must be known: `upsert_chat`) and say what it is."""
-    catalog = load_catalog(store)
-    for existing in list_subscriptions(store, chat_id):
-        same = (
-            existing.style_code == request.style_code
-            and existing.sizes == tuple(sorted(set(request.sizes)))
-            and (existing.shop or "").casefold() == (request.shop or "").casefold()
-            and existing.max_price == request.max_price
-            and existing.max_currency == request.max_currency
-            and set(existing.kinds) == set(request.kinds)
-        )
-        if same:
-            return Reply(
-                f"You already have this subscription (#{existing.id}). See /subscriptions."
-            )
-    try:
-        subscription = add_subscription(
-            store,
-            chat_id,
-            style_code=request.style_code,
-            sizes=request.sizes,
-            shop=request.shop,
-            max_price=request.max_price,
-            kinds=request.kinds,
-            limit=limit,
-            max_currency=request.max_currency,
-        )
-    except SubscriptionError as exc:
-        return Reply("Sorry: " + esc(exc))
-    described = esc(describe_subscription(subscription, catalog.names))
-    lines = [f"✅ Subscribed (#{subscription.id}): {described}."]
-    code = subscription.style_code
-    if code is not None and code not in catalog.names:
-        note = (
-            f"Note: I don't track {code} yet: not seen in any shop yet; "
-            "you'll hear when it appears."
-        )
-        suggestions = suggest_styles(code, catalog.names.keys())
-        if suggestions:
-            note += (
-                f" Did you mean {' or '.join(suggestions)}? If so, "
-                f"/unsubscribe {subscription.id} and subscribe to that one."
-            )
-        lines.append(esc(note))
-    lines.append(f"All of them: /subscriptions · remove this one: /unsubscribe {subscription.id}")
-    return Reply("\n".join(lines))
-
-
-def subscribe_command(
-    store: Store, chat_id: int, text: str, *, limit: int, config_shops: Sequence[str] = ()
-) -> Reply:
-    """/subscribe with arguments, answered."""
-    try:
-        request = parse_subscribe(text, load_catalog(store, config_shops))
-    except BadInput as exc:
-        return error_reply(exc)
-    return subscribe(store, chat_id, request, limit=limit)
-
-
-def subscriptions_reply(store: Store, chat_id: int) -> list[Reply]:
-    subscriptions = list_subscriptions(store, chat_id)
-    if not subscriptions:
-        return [Reply("No subscriptions yet. Add one with /subscribe.")]
-    names = load_catalog(store).names
-    lines = [f"<b>Subscriptions</b> ({len(subscriptions)}):"]
-    lines += [f"#{s.id} {esc(describe_subscription(s, names))}" for s in subscriptions]
-    lines.append("Remove one: /unsubscribe")
-    return split_replies("\n".join(lines))
-
-
-def _button_label(subscription: Subscription) -> str:
-    parts = [subscription.style_code or "any 2002R"]
-    if subscription.sizes:
-        parts.append(sizes_label(subscription.sizes))
-    if subscription.shop:
-        parts.append(quote(subscription.shop, 16))
-    return f"✖ #{subscription.id} " + " · ".join(parts)
-
-
-def unsubscribe_menu(store: Store, chat_id: int) -> Reply:
-    """The chat's subscriptions with a remove button each (callback data ``u:<id>``)."""
-    subscriptions = list_subscriptions(store, chat_id)
-    if not subscriptions:
-        return Reply("No subscriptions left. Add one with /subscribe.")
-    names = load_catalog(store).names
-    lines = ["Tap one to remove it:"]
-    lines += [f"#{s.id} {esc(describe_subscription(s, names))}" for s in subscriptions]
-    keyboard = tuple(
-        (Button(_button_label(s), encode(Action.REMOVE, str(s.id))),) for s in subscriptions
-    )
-    text = "\n".join(lines)
-    if len(text) > MAX_MESSAGE_LENGTH:  # 25 long subscriptions: the buttons say enough
-        text = "Tap one to remove it:"
-    return Reply(text, keyboard)
-
-
-def unsubscribe_command(store: Store, chat_id: int, text: str) -> Reply:
-    """/unsubscribe (buttons), /unsubscribe 3, /unsubscribe all."""
-    words = text.split()
-    if not words:
-        return unsubscribe_menu(store, chat_id)
-    word = words[0].lstrip("#")
-    if word.lower() == "all" and len(words) == 1:
-        removed = sum(
-            remove_subscription(store, chat_id, s.id) for s in list_subscriptions(store, chat_id)
-        )
-        return Reply(f"Removed {removed} subscription(s).")
-    if len(words) != 1 or not word.isdigit() or len(word) > 12:
-        return Reply(
-            "Send /unsubscribe 3 (the number from /subscriptions), or just /unsubscribe "
-            "for buttons."
-        )
-    if remove_subscription(store, chat_id, int(word)):
-        return Reply(f"Removed subscription #{int(word)}.")
-    return Reply(f"This chat has no subscription #{int(word)}. See /subscriptions.")
-
-
-def parse_unsubscribe_data(data: str) -> int | None:
-    decoded = decode(data)
-    if decoded is None or decoded[0] != Action.REMOVE or len(decoded[1]) != 1:
-        return None
-    number = decoded[1][0]
-    return int(number) if number.isdigit() and len(number) <= 12 else None
-
-
-def unsubscribe_pressed(store: Store, chat_id: int, subscription_id: int) -> tuple[str, Reply]:
-    """A remove button: (toast, the menu as it is now)."""
-    removed = remove_subscription(store, chat_id, subscription_id)
-    toast = f"Removed #{subscription_id}" if removed else "That one was already removed"
-    return toast, unsubscribe_menu(store, chat_id)
-
-
-def stop_reply(store: Store, chat_id: int) -> Reply:
-    removed = forget_chat(store, chat_id)
-    return Reply(
-        f"Done: I deleted this chat's {removed} subscription(s) and everything I knew about it. "
-        "Send /start any time to come back."
-    )
 
 
 # -- prices -------------------------------------------------------------------------------------

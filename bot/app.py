@@ -106,7 +106,9 @@ def register_handlers(application: BotApplication) -> None:
         application.add_handler(CommandHandler(name, callback))
     buttons = {
         Action.FLOW: handlers.flow_button,
-        Action.REMOVE: handlers.unsubscribe_button,
+        Action.REMOVE: handlers.remove_button,
+        Action.CONFIRM: handlers.confirm_button,
+        Action.CANCEL: handlers.cancel_button,
         Action.CHART: handlers.chart_button,
         Action.MUTE: handlers.mute_button,
     }

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.answers import subscribe
 from bot.callbacks import Action, decode, encode
+from bot.manage import subscribe
 from bot.parsing import (
     MAX_SIZES,
     BadInput,
@@ -123,6 +123,7 @@ class Flow:
     kinds: set[EventKind] = field(default_factory=lambda: set(DEFAULT_KINDS))
     message_id: int | None = None
     max_currency: str | None = None
+    prompted: Step | None = None  # the step a "type it" prompt was last sent for
 
     def request(self) -> SubscribeRequest:
         return SubscribeRequest(
@@ -378,6 +379,23 @@ def flow_press(flow: Flow, action: FlowAction | str, arg: str) -> FlowOutcome:
     except (ValueError, IndexError, BadInput):  # data we did not make: treat as an old menu
         return FlowOutcome(toast=STALE_MENU)
     return FlowOutcome(flow_screen(flow))
+
+
+TYPING_HINTS = {
+    Step.SIZES: ("type sizes in reply to this message, like 10, uk9.5, eu44", "10, uk9.5, eu44"),
+    Step.PRICE: ("type a max price in reply to this message, like 140 or €140", "140"),
+}
+
+
+def typing_prompt(flow: Flow) -> tuple[str, str] | None:
+    """(text, placeholder) of a "type it" prompt for the flow's step, once per step: in groups
+    the bot only reads messages that reply to its own (privacy mode), so typed sizes and prices
+    are asked for with a ForceReply. None when there is nothing (new) to ask."""
+    hint = TYPING_HINTS.get(flow.step)
+    if hint is None or flow.prompted == flow.step:
+        return None
+    flow.prompted = flow.step
+    return hint
 
 
 def flow_text(flow: Flow, text: str) -> FlowOutcome | None:

@@ -17,6 +17,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from telegram import (
     Chat,
+    ForceReply,
     LinkPreviewOptions,
     Message,
     Update,
@@ -25,7 +26,7 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import answers, guided, parsing, render
+from bot import answers, guided, manage, parsing, render
 from bot.guided import Flow
 from bot.render import Photo, Reply, inline_markup
 from pricewatch.config import Config
@@ -40,6 +41,9 @@ DB_PATH = "db_path"
 CHARTS = "charts"
 # context.user_data key: this person's guided /subscribe flows, by chat id
 FLOWS = "subscribe_flows"
+# context.chat_data key: whose each menu in the chat is (flow id -> user id, first name)
+MENUS = "subscribe_menus"
+MAX_MENUS = 50
 
 ERROR_TEXT = "Something went wrong on my side; it has been logged."
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -134,6 +138,21 @@ def is_group(chat: Chat) -> bool:
     return chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
+async def may_change(update: Update, context: Context) -> bool:
+    """Whether this person may change the chat's subscriptions: anyone in a private chat; in
+    a group its administrators (asked with getChatMember), or an anonymous admin writing as
+    the group itself."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or not is_group(chat):
+        return True
+    if message is not None and message.sender_chat is not None and update.callback_query is None:
+        return message.sender_chat.id == chat.id
+    if user is None:
+        return False
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
 # -- every update -------------------------------------------------------------------------------
 
 
@@ -186,7 +205,7 @@ async def subscribe(update: Update, context: Context) -> None:
     config = config_of(context)
     reply = await in_store(
         context,
-        answers.subscribe_command,
+        manage.subscribe_command,
         chat.id,
         text,
         limit=config.alerts.max_subscriptions_per_chat,
@@ -216,19 +235,48 @@ async def start_flow(update: Update, context: Context, *, payload: str = "") -> 
     message = await send(chat, guided.flow_screen(flow))
     flow.message_id = message.message_id if message else None
     flows_of(context)[chat.id] = flow
+    user = update.effective_user
+    if context.chat_data is not None and user is not None:
+        menus: dict[str, tuple[int, str]] = context.chat_data.setdefault(MENUS, {})
+        menus[flow.id] = (user.id, user.first_name)
+        for old in list(menus)[:-MAX_MENUS]:  # only recent menus can still be tapped
+            del menus[old]
+    await prompt_typing(update, flow)
+
+
+async def prompt_typing(update: Update, flow: Flow) -> None:
+    """In a group, ask for typed input with a ForceReply addressed to the menu's owner."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or not is_group(chat):
+        return
+    prompt = guided.typing_prompt(flow)
+    if prompt is None:
+        return
+    text, placeholder = prompt
+    mention = f'<a href="tg://user?id={user.id}">{render.esc(user.first_name)}</a>'
+    await chat.send_message(
+        f"{mention}: or {text}.",
+        parse_mode=ParseMode.HTML,
+        reply_markup=ForceReply(selective=True, input_field_placeholder=placeholder),
+    )
 
 
 async def subscriptions(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat:
-        await send(chat, await in_store(context, answers.subscriptions_reply, chat.id))
+        await send(chat, await in_store(context, manage.subscriptions_reply, chat.id))
 
 
 async def unsubscribe(update: Update, context: Context) -> None:
     chat = update.effective_chat
-    if chat:
-        text = command_text(update.effective_message)
-        await send(chat, await in_store(context, answers.unsubscribe_command, chat.id, text))
+    if chat is None:
+        return
+    text = command_text(update.effective_message)
+    if text and not await may_change(update, context):
+        await send(chat, Reply(manage.ADMINS_ONLY))
+        return
+    reply = await in_store(context, manage.unsubscribe_command, chat.id, text, group=is_group(chat))
+    await send(chat, reply)
 
 
 async def price(update: Update, context: Context) -> None:
@@ -258,9 +306,12 @@ async def colorways(update: Update, context: Context) -> None:
 
 async def stop(update: Update, context: Context) -> None:
     chat = update.effective_chat
-    if chat:
-        flows_of(context).pop(chat.id, None)
-        await send(chat, await in_store(context, answers.stop_reply, chat.id))
+    if chat is None:
+        return
+    if not await may_change(update, context):
+        await send(chat, Reply(manage.ADMINS_ONLY))
+        return
+    await send(chat, await in_store(context, manage.stop_question, chat.id))
 
 
 async def status(update: Update, context: Context) -> None:
@@ -328,6 +379,13 @@ async def flow_button(update: Update, context: Context) -> None:
     flows = flows_of(context)
     flow = flows.get(chat.id)
     if parsed is None or not guided.flow_is_current(flow, parsed[0], time.monotonic()):
+        menus = context.chat_data.get(MENUS, {}) if context.chat_data is not None else {}
+        owner = menus.get(parsed[0]) if parsed is not None else None
+        if owner is not None and owner[0] != query.from_user.id:
+            await query.answer(
+                f"That menu is {owner[1][:40]}'s: send /subscribe for your own.", show_alert=True
+            )
+            return
         await query.answer(guided.STALE_MENU)
         return
     assert flow is not None  # flow_is_current said so
@@ -344,19 +402,48 @@ async def flow_button(update: Update, context: Context) -> None:
     if outcome.screen:
         await edit(update, outcome.screen)
     await query.answer(outcome.toast)
+    if not outcome.finished:
+        await prompt_typing(update, flow)
 
 
-async def unsubscribe_button(update: Update, context: Context) -> None:
+async def remove_button(update: Update, context: Context) -> None:
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
-    subscription_id = answers.parse_unsubscribe_data(query.data or "")
+    subscription_id = manage.parse_remove_data(query.data or "")
     if subscription_id is None:
         await query.answer(guided.STALE_MENU)
         return
-    toast, reply = await in_store(context, answers.unsubscribe_pressed, chat.id, subscription_id)
+    if not await may_change(update, context):
+        await query.answer(manage.ADMINS_ONLY, show_alert=True)
+        return
+    toast, reply = await in_store(
+        context, manage.remove_pressed, chat.id, subscription_id, group=is_group(chat)
+    )
+    await edit(update, reply)
+    await query.answer(toast or None)
+
+
+async def confirm_button(update: Update, context: Context) -> None:
+    """The second tap of /stop, /unsubscribe all, or a removal in a group."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None:
+        return
+    if not await may_change(update, context):
+        await query.answer(manage.ADMINS_ONLY, show_alert=True)
+        return
+    toast, reply = await in_store(context, manage.confirm_pressed, chat.id, query.data or "")
+    if (query.data or "").startswith("confirm:stop"):
+        flows_of(context).pop(chat.id, None)
     await edit(update, reply)
     await query.answer(toast)
+
+
+async def cancel_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is not None:
+        await edit(update, Reply(manage.NOTHING_CHANGED))
+        await query.answer()
 
 
 async def chart_button(update: Update, context: Context) -> None:

@@ -613,6 +613,7 @@ class BotApiServer:
         self._messages: dict[int | str, dict[int, dict[str, Any]]] = {}
         self._chats: dict[int | str, dict[str, Any]] = {}
         self._users: dict[int, dict[str, Any]] = {}
+        self._admins: dict[int, list[int]] = {}  # group id -> admin user ids (creator first)
         self._open_queries: dict[str, dict[str, Any]] = {}
         self._files: dict[str, tuple[bytes, str]] = {}  # file_id -> (bytes, file_path)
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -932,6 +933,7 @@ class BotApiServer:
         language_code: str | None = "en",
         chat_type: str = "private",
         chat_title: str | None = None,
+        reply_to_message_id: int | None = None,
     ) -> dict[str, Any]:
         """Queue a ``message`` Update as if a user typed ``text``; return that Update.
 
@@ -939,7 +941,9 @@ class BotApiServer:
         ``/cmd@botname``). ``chat_id < 0`` makes a group chat: ``supergroup`` for ``-100...``
         ids, else ``group`` (or pass ``chat_type``). In private chats the user is the chat.
         With privacy mode on, a group message that is neither a command for this bot nor
-        mentions it is recorded but not delivered (like Telegram).
+        mentions it is recorded but not delivered (like Telegram), unless it replies to one of the
+        bot's messages (``reply_to_message_id``): replies to the bot always reach it, which is
+        what ForceReply prompts rely on.
         """
         if chat_id < 0 and chat_type == "private":
             chat_type = "supergroup" if str(chat_id).startswith("-100") else "group"
@@ -982,9 +986,20 @@ class BotApiServer:
             entities = _command_entities(text)
             if entities:
                 message["entities"] = entities
+            replied = None
+            if reply_to_message_id is not None:
+                replied = self._messages.get(chat_id, {}).get(reply_to_message_id)
+                if replied is None:
+                    raise LookupError(f"no message {reply_to_message_id} in chat {chat_id}")
+                replied = copy.deepcopy(replied)
+                replied.pop("reply_to_message", None)
+                message["reply_to_message"] = replied
             self._messages.setdefault(chat_id, {})[message["message_id"]] = message
             update = {"update_id": next(self._update_ids), "message": copy.deepcopy(message)}
-            delivered = chat_type == "private" or self._delivered_in_group(text, entities)
+            to_bot = (
+                replied is not None and replied.get("from", {}).get("id") == self.bot_user["id"]
+            )
+            delivered = chat_type == "private" or to_bot or self._delivered_in_group(text, entities)
         if delivered:
             self._queue(update)
         return copy.deepcopy(update)
@@ -1098,6 +1113,12 @@ class BotApiServer:
             self._faults.append(
                 _Fault(method.lower(), status, retry_after, times, description, chat_id)
             )
+
+    def set_admins(self, chat_id: int, *user_ids: int) -> None:
+        """Who ``getChatMember`` reports as the group's administrators (the first one as its
+        creator); everyone else is a plain member."""
+        with self._lock:
+            self._admins[chat_id] = list(user_ids)
 
     def block_chat(self, chat_id: int | str) -> None:
         """From now on every call with this ``chat_id`` → 403 (blocked by the user / kicked)."""
@@ -1393,6 +1414,7 @@ class BotApiServer:
             "editMessageReplyMarkup",
             "deleteMessage",
             "answerCallbackQuery",
+            "getChatMember",
             "sendChatAction",
             "setMyCommands",
             "getMyCommands",
@@ -1638,6 +1660,39 @@ class BotApiServer:
             raise _ApiError(400, _QUERY_INVALID)
         query["answered"] = True
         return True
+
+    def _m_get_chat_member(
+        self, params: dict[str, Any], files: dict[str, bytes], now: float
+    ) -> Any:
+        chat_id = self._require_chat(params)
+        user_id = params.get("user_id")
+        if not isinstance(user_id, int):
+            raise _bad_request("invalid user_id specified")
+        user = self._users.get(user_id, {"id": user_id, "is_bot": False, "first_name": "User"})
+        admins = self._admins.get(int(chat_id), [])
+        if isinstance(chat_id, int) and chat_id > 0:
+            admins = [chat_id]  # a private chat's user
+        if user_id not in admins:
+            return {"status": "member", "user": user}
+        if user_id == admins[0]:
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        rights = dict.fromkeys(
+            [
+                "can_be_edited",
+                "can_manage_chat",
+                "can_delete_messages",
+                "can_manage_video_chats",
+                "can_restrict_members",
+                "can_promote_members",
+                "can_change_info",
+                "can_invite_users",
+                "can_post_stories",
+                "can_edit_stories",
+                "can_delete_stories",
+            ],
+            False,
+        )
+        return {"status": "administrator", "user": user, "is_anonymous": False, **rights}
 
     def _m_send_chat_action(
         self, params: dict[str, Any], files: dict[str, bytes], now: float

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import answers, guided, parsing, render
+from bot import answers, guided, manage, parsing, render
 from bot.guided import Step
 from bot.parsing import BadInput, Catalog
 from bot.render import Photo, Reply
@@ -137,7 +137,7 @@ def test_quote_is_one_printable_line_at_most_50_characters() -> None:
 
 
 def test_subscribe_and_describe(store: Store) -> None:
-    reply = answers.subscribe_command(store, CHAT, "M2002RDA 10 max=150", limit=25)
+    reply = manage.subscribe_command(store, CHAT, "M2002RDA 10 max=150", limit=25)
     [subscription] = list_subscriptions(store, CHAT)
     assert (subscription.style_code, subscription.sizes, subscription.max_price) == (
         "M2002RDA",
@@ -148,35 +148,40 @@ def test_subscribe_and_describe(store: Store) -> None:
         "M2002RDA (Protection Pack Rain Cloud), US 10, any shop, max 150 (any currency), "
         "alerts: restock, price drop, new colorway, new size"
     )
-    assert f"Subscribed (#{subscription.id}): {described}." in reply.text
-    [listed] = answers.subscriptions_reply(store, CHAT)
-    assert f"#{subscription.id} {described}" in listed.text
+    assert reply.text.split("\n") == [
+        f"✅ Subscribed (1): {described}.",
+        "Now: in stock at $139.99 at Kith (US 10).",  # what it matches, at once
+        "All of them: /subscriptions · remove this one: /unsubscribe 1",
+    ]
+    [listed] = manage.subscriptions_reply(store, CHAT)
+    assert f"1. {described}" in listed.text  # numbered per chat, whatever the row id
+    assert [b.text for b in all_buttons(listed)] == ["✖ 1 M2002RDA · US 10"]
     described_any = render.describe(None, (9.5, 10), "Kith", None, [EventKind.RESTOCK], {})
     assert described_any == "any 2002R, US 9.5, 10, Kith, no price limit, alerts: restock"
 
 
 def test_a_duplicate_and_the_cap(store: Store) -> None:
-    answers.subscribe_command(store, CHAT, "M2002RDA 10", limit=2)
-    again = answers.subscribe_command(store, CHAT, "m2002rda 10", limit=2)
+    manage.subscribe_command(store, CHAT, "M2002RDA 10", limit=2)
+    again = manage.subscribe_command(store, CHAT, "m2002rda 10", limit=2)
     assert "You already have this subscription" in again.text
-    answers.subscribe_command(store, CHAT, "any 10", limit=2)
-    capped = answers.subscribe_command(store, CHAT, "M2002RXU", limit=2)
+    manage.subscribe_command(store, CHAT, "any 10", limit=2)
+    capped = manage.subscribe_command(store, CHAT, "M2002RXU", limit=2)
     assert capped.text.startswith("Sorry: this chat already has 2 subscriptions (the limit is 2)")
     assert len(list_subscriptions(store, CHAT)) == 2
 
 
 def test_untracked_but_real_code_is_accepted_with_a_note(store: Store) -> None:
-    reply = answers.subscribe_command(store, CHAT, "M2002RDN 10", limit=25)
+    reply = manage.subscribe_command(store, CHAT, "M2002RDN 10", limit=25)
     assert "Subscribed" in reply.text
     assert "not seen in any shop yet; you'll hear when it appears" in reply.text
     assert "Did you mean M2002RDA?" in reply.text
-    reply = answers.subscribe_command(store, CHAT, "M2002RXX", limit=25)
+    reply = manage.subscribe_command(store, CHAT, "M2002RXX", limit=25)
     assert "I don't track M2002RXX yet" in reply.text and "Did you mean M2002RXU?" in reply.text
     assert [s.style_code for s in list_subscriptions(store, CHAT)] == ["M2002RDN", "M2002RXX"]
 
 
 def test_bad_input_is_a_reply_not_an_exception(store: Store) -> None:
-    reply = answers.subscribe_command(store, CHAT, "M2002RDA 10 max=-5", limit=25)
+    reply = manage.subscribe_command(store, CHAT, "M2002RDA 10 max=-5", limit=25)
     assert reply == Reply("Max price must be more than 0")
     assert list_subscriptions(store, CHAT) == []
 
@@ -239,18 +244,18 @@ def test_a_currency_word_after_max_is_not_a_size() -> None:
 
 
 def test_the_max_is_stored_and_shown_with_its_currency(store: Store) -> None:
-    reply = answers.subscribe_command(store, CHAT, "M2002RDA 10 max=€130", limit=25)
+    reply = manage.subscribe_command(store, CHAT, "M2002RDA 10 max=€130", limit=25)
     assert "US 10, any shop, max €130, alerts" in reply.text
     [subscription] = list_subscriptions(store, CHAT)
     assert (subscription.max_price, subscription.max_currency) == (Decimal(130), "EUR")
     # the same amount in another currency is another subscription; in the same, a duplicate
-    dollars = answers.subscribe_command(store, CHAT, "M2002RDA 10 max=$130", limit=25)
+    dollars = manage.subscribe_command(store, CHAT, "M2002RDA 10 max=$130", limit=25)
     assert "max $130" in dollars.text
-    anywhere = answers.subscribe_command(store, CHAT, "M2002RDA 10 max=130", limit=25)
+    anywhere = manage.subscribe_command(store, CHAT, "M2002RDA 10 max=130", limit=25)
     assert "max 130 (any currency)" in anywhere.text
-    again = answers.subscribe_command(store, CHAT, "M2002RDA 10 max=130EUR", limit=25)
+    again = manage.subscribe_command(store, CHAT, "M2002RDA 10 max=130EUR", limit=25)
     assert "You already have this subscription" in again.text
-    [listed] = answers.subscriptions_reply(store, CHAT)
+    [listed] = manage.subscriptions_reply(store, CHAT)
     assert "max €130" in listed.text and "max $130" in listed.text
     assert [(s.max_price, s.max_currency) for s in list_subscriptions(store, CHAT)] == [
         (Decimal(130), "EUR"),
@@ -277,44 +282,101 @@ def test_the_guided_flow_reads_a_typed_currency(store: Store) -> None:
 
 
 def test_unsubscribe_buttons_and_numbers(store: Store) -> None:
+    upsert_chat(store, 999)
+    manage.subscribe_command(store, 999, "M2002RHO", limit=25)  # another chat's comes first
     for line in ("M2002RDA 10", "any 9.5 shop=Kith", "M2002RXU"):
-        answers.subscribe_command(store, CHAT, line, limit=25)
+        manage.subscribe_command(store, CHAT, line, limit=25)
     first, second, third = (s.id for s in list_subscriptions(store, CHAT))
-    menu = answers.unsubscribe_command(store, CHAT, "")
+    menu = manage.unsubscribe_command(store, CHAT, "")
     assert [b.data for b in all_buttons(menu)] == [
         f"remove:{first}",
         f"remove:{second}",
         f"remove:{third}",
     ]
-    assert all_buttons(menu)[1].text == f"✖ #{second} any 2002R · US 9.5 · Kith"
-    assert answers.parse_unsubscribe_data(f"remove:{first}") == first
-    assert answers.parse_unsubscribe_data("remove:x") is None
+    assert all_buttons(menu)[1].text == "✖ 2 any 2002R · US 9.5 · Kith"
+    assert manage.parse_remove_data(f"remove:{first}") == first
+    assert manage.parse_remove_data("remove:x") is None
 
-    toast, after = answers.unsubscribe_pressed(store, CHAT, first)
-    assert toast == f"Removed #{first}"
+    toast, after = manage.remove_pressed(store, CHAT, first)
+    assert toast == "Removed"
     assert [b.data for b in all_buttons(after)] == [f"remove:{second}", f"remove:{third}"]
-    toast, _ = answers.unsubscribe_pressed(store, CHAT, first)  # pressed twice
+    assert after.text.split("\n")[1].startswith("1. any 2002R, US 9.5, Kith")  # renumbered
+    toast, _ = manage.remove_pressed(store, CHAT, first)  # pressed twice
     assert toast == "That one was already removed"
 
-    assert answers.unsubscribe_command(store, 999, str(second)).text == (
-        f"This chat has no subscription #{second}. See /subscriptions."
-    )  # another chat's subscription is not theirs to remove
-    assert (
-        answers.unsubscribe_command(store, CHAT, f"#{second}").text
-        == f"Removed subscription #{second}."
+    assert manage.unsubscribe_command(store, 999, "2").text == (
+        "This chat has no subscription 2. See /subscriptions."
+    )  # numbers are per chat
+    assert manage.unsubscribe_command(store, CHAT, "#2").text == "Removed subscription 2."
+    assert [s.id for s in list_subscriptions(store, CHAT)] == [second]
+    assert "Send /unsubscribe 3" in manage.unsubscribe_command(store, CHAT, "M2002RDA").text
+    question = manage.unsubscribe_command(store, CHAT, "all")  # asks first
+    assert question.text == "Remove all 1 subscription(s) of this chat?"
+    assert [b.data for b in all_buttons(question)] == ["confirm:remove_all:", "cancel:remove_all"]
+    assert len(list_subscriptions(store, CHAT)) == 1
+    assert manage.confirm_pressed(store, CHAT, "confirm:remove_all:")[1].text == (
+        "Removed 1 subscription(s)."
     )
-    assert "Send /unsubscribe 3" in answers.unsubscribe_command(store, CHAT, "M2002RDA").text
-    assert answers.unsubscribe_command(store, CHAT, "all").text == "Removed 1 subscription(s)."
-    assert answers.unsubscribe_menu(store, CHAT).keyboard == ()
+    assert manage.unsubscribe_command(store, CHAT, "").keyboard == ()
 
 
-def test_stop_forgets_the_chat(store: Store) -> None:
-    answers.subscribe_command(store, CHAT, "M2002RDA 10", limit=25)
-    reply = answers.stop_reply(store, CHAT)
-    assert "deleted this chat's 1 subscription(s)" in reply.text
+def test_in_a_group_a_removal_asks_first(store: Store) -> None:
+    group = -100123
+    upsert_chat(store, group, "supergroup")
+    manage.subscribe_command(store, group, "M2002RDA 10", limit=25)
+    [subscription] = list_subscriptions(store, group)
+    question = manage.unsubscribe_command(store, group, "1", group=True)
+    assert question.text.startswith("Remove subscription 1: M2002RDA")
+    assert [b.data for b in all_buttons(question)] == [
+        f"confirm:remove:{subscription.id}",
+        "cancel:remove",
+    ]
+    _, by_button = manage.remove_pressed(store, group, subscription.id, group=True)
+    assert by_button == question
+    assert list_subscriptions(store, group) == [subscription]  # nothing removed yet
+    toast, _ = manage.confirm_pressed(store, group, f"confirm:remove:{subscription.id}")
+    assert toast == "Removed" and list_subscriptions(store, group) == []
+    assert manage.confirm_pressed(store, group, "confirm:bogus")[1].text == manage.NOTHING_CHANGED
+
+
+def test_stop_asks_then_forgets_the_chat(store: Store) -> None:
+    manage.subscribe_command(store, CHAT, "M2002RDA 10", limit=25)
+    question = manage.stop_question(store, CHAT)
+    assert question.text == ("Delete this chat's 1 subscription(s) and everything I know about it?")
+    assert len(list_subscriptions(store, CHAT)) == 1  # asking deletes nothing
+    toast, done = manage.confirm_pressed(store, CHAT, all_buttons(question)[0].data or "")
+    assert toast == "Done"
+    assert "deleted this chat's 1 subscription(s)" in done.text
     assert store.db.execute("SELECT count(*) FROM chats WHERE chat_id = ?", [CHAT]).fetchone() == (
         0,
     )
+
+
+def test_a_new_subscription_is_told_what_it_overlaps_and_what_it_matches_now(
+    store: Store,
+) -> None:
+    manage.subscribe_command(store, CHAT, "any 10", limit=25)
+    manage.subscribe_command(store, CHAT, "M2002RXU", limit=25)
+    reply = manage.subscribe_command(store, CHAT, "M2002RDA 10 shop=Kith", limit=25)
+    assert "It overlaps your subscription 1: an alert that matches both comes once." in reply.text
+    reply = manage.subscribe_command(store, CHAT, "M2002RXU 10 kinds=sold_out", limit=25)
+    assert "overlaps" not in reply.text  # no kind of alert in common with 1 or 2
+    assert "Now: in stock at $170.00 at Kith (US 10)." in reply.text
+    assert "Now: not listed in any shop yet." in (
+        manage.subscribe_command(store, CHAT, "M2002RHO 13", limit=25).text
+    )
+    assert "Now: not known to be in stock (1 shop)." in (  # Bodega's last crawl failed
+        manage.subscribe_command(store, CHAT, "M2002RHO 9.5", limit=25).text
+    )
+    upsert_chat(store, 5)
+    upsert_chat(store, 6)
+    assert "Now: in stock at $139.99 at Kith (M2002RDA US 10)" in (
+        manage.subscribe_command(store, 5, "any 10", limit=25).text
+    )
+    sold_out = manage.subscribe_command(store, CHAT, "M2002RDA 11", limit=25).text
+    assert "Now: sold out everywhere (1 shop)." in sold_out
+    above = manage.subscribe_command(store, 6, "M2002RDA 10 max=120", limit=25).text
+    assert "Now: in stock at $139.99 at Kith (US 10), above your max." in above
 
 
 # -- /price, /colorways --------------------------------------------------------------------------
@@ -403,7 +465,7 @@ def test_shop_and_user_text_is_escaped(tmp_path: Path) -> None:
         upsert_chat(store, CHAT)
         texts = [r.text for r in answers.price_replies(store, "M2002RDA")]
         texts += [r.text for r in answers.colorways_replies(store)]
-        texts.append(answers.subscribe_command(store, CHAT, "M2002RDA shop=<b>x</b>", limit=5).text)
+        texts.append(manage.subscribe_command(store, CHAT, "M2002RDA shop=<b>x</b>", limit=5).text)
         texts.append(answers.unknown_command_text("/<i>"))
     joined = "\n".join(texts)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in joined

@@ -190,16 +190,20 @@ def test_start_deep_link_offers_to_subscribe(chat: Chat) -> None:
 def test_one_line_subscribe_list_and_unsubscribe(chat: Chat) -> None:
     reply = chat.say(USER, "/subscribe M2002RDA 10 max=150")
     assert (
-        "✅ Subscribed (#1): M2002RDA (Protection Pack Rain Cloud), US 10, any shop, "
+        "✅ Subscribed (1): M2002RDA (Protection Pack Rain Cloud), US 10, any shop, "
         "max 150 (any currency)" in (reply.text or "")
     )
     assert chat.rows("SELECT chat_id, style_code, sizes, max_price FROM subscriptions") == [
         (USER, "M2002RDA", "[10.0]", "150")
     ]
     chat.say(USER, '/subscribe any uk9.5 shop="kith" kinds=restock')
-    listed = chat.say(USER, "/subscriptions").text or ""
-    assert "#1 M2002RDA (Protection Pack Rain Cloud), US 10" in listed
-    assert "#2 any 2002R, US 10, Kith, no price limit, alerts: restock" in listed
+    listed = chat.say(USER, "/subscriptions")
+    assert "1. M2002RDA (Protection Pack Rain Cloud), US 10" in (listed.text or "")
+    assert "2. any 2002R, US 10, Kith, no price limit, alerts: restock" in (listed.text or "")
+    assert [b["text"] for row in listed.params["reply_markup"]["inline_keyboard"] for b in row] == [
+        "✖ 1 M2002RDA · US 10",
+        "✖ 2 any 2002R · US 10 · Kith",
+    ]  # /subscriptions has its remove buttons
 
     menu = chat.say(USER, "/unsubscribe")
     buttons = [
@@ -207,14 +211,14 @@ def test_one_line_subscribe_list_and_unsubscribe(chat: Chat) -> None:
     ]
     assert buttons == ["remove:1", "remove:2"]
     answer = chat.press(USER, "remove:1", message_id=menu.result["message_id"])
-    assert answer.params["text"] == "Removed #1"
+    assert answer.params["text"] == "Removed"
     [edited] = [
         m for m in chat.server.bot_messages(USER) if m["message_id"] == menu.result["message_id"]
     ]
     assert [
         b["callback_data"] for row in edited["reply_markup"]["inline_keyboard"] for b in row
     ] == ["remove:2"]
-    assert chat.say(USER, "/unsubscribe 2").text == "Removed subscription #2."
+    assert chat.say(USER, "/unsubscribe 1").text == "Removed subscription 1."
     assert chat.rows("SELECT count(*) FROM subscriptions") == [(0,)]
     # the menu's last button, pressed after the subscription went another way
     assert chat.press(USER, "remove:2", message_id=menu.result["message_id"]).params["text"] == (
@@ -251,7 +255,7 @@ def test_guided_flow_with_buttons_and_a_typed_price(chat: Chat) -> None:
     answer = chat.press(USER, chat.button(USER, "✅ Subscribe"))
     assert answer.ok
     done = chat.server.bot_messages(USER)[-1]
-    assert done["text"].startswith("✅ Subscribed (#1)") and "reply_markup" not in done
+    assert done["text"].startswith("✅ Subscribed (1)") and "reply_markup" not in done
     assert chat.rows("SELECT style_code, sizes, shop, max_price FROM subscriptions") == [
         ("M2002RDA", "[10.0, 10.5]", "Kith", "140")
     ]
@@ -342,6 +346,72 @@ def test_group_commands_and_group_subscriptions(chat: Chat) -> None:
     assert not any("weather" in t for t in chat.server.sent_texts(GROUP))
 
 
+def test_in_a_group_only_admins_change_subscriptions_and_confirm_first(chat: Chat) -> None:
+    admin, member = 111, 222
+    chat.server.set_admins(GROUP, admin)
+    chat.say(GROUP, f"/subscribe@{BOT} M2002RDA 10", user_id=member)  # anyone may add
+    assert chat.rows("SELECT count(*) FROM subscriptions WHERE chat_id = ?", GROUP) == [(1,)]
+    for command in (f"/stop@{BOT}", f"/unsubscribe@{BOT} 1", f"/unsubscribe@{BOT} all"):
+        refused = chat.say(GROUP, command, user_id=member)
+        assert refused.text == "Only this group's admins can change its subscriptions."
+    listed = chat.say(GROUP, f"/subscriptions@{BOT}", user_id=member)
+    [[remove]] = listed.params["reply_markup"]["inline_keyboard"]
+
+    def press(data: str, user_id: int, message_id: int) -> ApiCall:
+        return chat.after(
+            lambda: chat.server.press_button(GROUP, data, message_id=message_id, user_id=user_id),
+            lambda c: c.method == "answerCallbackQuery",
+        )
+
+    answer = press(remove["callback_data"], member, listed.result["message_id"])
+    assert answer.params == {
+        "callback_query_id": answer.params["callback_query_id"],
+        "text": "Only this group's admins can change its subscriptions.",
+        "show_alert": True,
+    }
+    press(remove["callback_data"], admin, listed.result["message_id"])  # the question, first
+    [question] = [
+        m for m in chat.server.bot_messages(GROUP) if m["message_id"] == listed.result["message_id"]
+    ]
+    assert question["text"].startswith("Remove subscription 1: M2002RDA")
+    assert chat.rows("SELECT count(*) FROM subscriptions WHERE chat_id = ?", GROUP) == [(1,)]
+    confirm = question["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert press(confirm, member, listed.result["message_id"]).params["show_alert"] is True
+    assert press(confirm, admin, listed.result["message_id"]).params["text"] == "Removed"
+    assert chat.rows("SELECT count(*) FROM subscriptions WHERE chat_id = ?", GROUP) == [(0,)]
+    stop = chat.say(GROUP, f"/stop@{BOT}", user_id=admin)
+    assert stop.text.startswith("Delete this chat's 0 subscription(s)")
+
+
+def test_a_group_menu_asks_for_typed_sizes_with_a_force_reply_and_is_its_owners(
+    chat: Chat,
+) -> None:
+    owner, other = 111, 222
+    menu = chat.say(GROUP, f"/subscribe@{BOT}", user_id=owner, first_name="Ann")
+    rda = chat.button(GROUP, "M2002RDA")
+    answer = chat.after(
+        lambda: chat.server.press_button(GROUP, rda, user_id=other),
+        lambda c: c.method == "answerCallbackQuery",
+    )
+    assert answer.params["text"] == "That menu is Ann's: send /subscribe for your own."
+    prompt = chat.after(lambda: chat.server.press_button(GROUP, rda, user_id=owner), sent_to(GROUP))
+    assert prompt.params["reply_markup"] == {
+        "force_reply": True,
+        "selective": True,
+        "input_field_placeholder": "10, uk9.5, eu44",
+    }
+    assert prompt.text == (
+        '<a href="tg://user?id=111">Ann</a>: or type sizes in reply to this message, '
+        "like 10, uk9.5, eu44."
+    )
+    # privacy mode: a plain message is not delivered, a reply to the prompt is
+    screen = chat.say(
+        GROUP, "10, uk 10", user_id=owner, reply_to_message_id=prompt.result["message_id"]
+    )
+    assert "Selected: US 10, 10.5" in (screen.text or "")
+    assert menu.result["message_id"] != screen.result["message_id"]  # the menu moved below
+
+
 # -- prices, colorways, charts -------------------------------------------------------------------
 
 
@@ -372,10 +442,20 @@ def test_colorways(chat: Chat) -> None:
 # -- stop, status, errors ------------------------------------------------------------------------
 
 
-def test_stop_forgets_the_chat(chat: Chat) -> None:
+def test_stop_asks_then_forgets_the_chat(chat: Chat) -> None:
     chat.say(USER, "/subscribe M2002RDA 10")
-    reply = chat.say(USER, "/stop")
-    assert "deleted this chat's 1 subscription(s)" in (reply.text or "")
+    question = chat.say(USER, "/stop")
+    assert question.text == "Delete this chat's 1 subscription(s) and everything I know about it?"
+    cancel = chat.press(USER, "cancel:stop", message_id=question.result["message_id"])
+    assert cancel.ok and chat.rows("SELECT count(*) FROM subscriptions") == [(1,)]
+    question = chat.say(USER, "/stop")
+    chat.press(USER, "confirm:stop:", message_id=question.result["message_id"])
+    [done] = [
+        m
+        for m in chat.server.bot_messages(USER)
+        if m["message_id"] == question.result["message_id"]
+    ]
+    assert "deleted this chat's 1 subscription(s)" in done["text"]
     assert chat.rows("SELECT count(*) FROM subscriptions") == [(0,)]
     assert chat.rows("SELECT count(*) FROM chats WHERE chat_id = ?", USER) == [(0,)]
 
