@@ -33,7 +33,7 @@ from telegram.ext import (
 from bot import handlers
 from bot.answers import menu_commands
 from bot.callbacks import Action, pattern
-from bot.ratelimit import ReplyRateLimiter, no_reply_retries
+from bot.ratelimit import BotRateLimiter, RateLimiter, no_reply_retries
 from bot.redact import protect, scrub_exception
 from pricewatch.config import Config, ConfigError
 
@@ -47,6 +47,7 @@ DELIVERY_STOP_TIMEOUT = 10.0
 CONNECTION_POOL_SIZE = 256
 
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
+LIMITER = "rate_limiter"  # bot_data key: the one RateLimiter of replies and alert delivery
 
 
 class BotConfigError(ConfigError):
@@ -72,14 +73,15 @@ def build_application(
         .connection_pool_size(CONNECTION_POOL_SIZE)
         .post_init(_post_init)
     )
+    limiter = RateLimiter()
     if rate_limit:
-        # Telegram's overall (30/s) and per-group (20/min) limits for replies, which are sent
-        # again after a 429; the per-chat 1/s limit for alerts is bot.delivery's job
-        builder = builder.rate_limiter(ReplyRateLimiter())
+        # one limiter for replies and alerts: Telegram's overall, per-chat and per-group limits
+        builder = builder.rate_limiter(BotRateLimiter(limiter))
     application: BotApplication = builder.build()
     application.bot_data[handlers.CONFIG] = config
     application.bot_data[handlers.DB_PATH] = Path(db_path or config.db_path)
     application.bot_data[handlers.CHARTS] = True  # matplotlib is a dependency: always
+    application.bot_data[LIMITER] = limiter
     register_handlers(application)
     return application
 
@@ -251,6 +253,7 @@ def _start_delivery(
                 stop=stop,
                 admin_chat_ids=config.telegram.admin_chat_ids,
                 interval=interval,
+                limiter=application.bot_data[LIMITER],
             )
         ),
         name="delivery",

@@ -45,12 +45,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dtm
 import html
 import logging
 import sqlite3
 import time
-import warnings
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -71,10 +69,9 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.request import HTTPXRequest
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.messages import MessagePart, render_digest
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, retry_after_seconds
 from bot.render import inline_markup
 from pricewatch.deals import deal_context
 from pricewatch.outbox import (
@@ -140,17 +137,6 @@ class _Next(Enum):
     CONTINUE = "continue"
     LEAVE_CHAT = "leave chat"
     END_PASS = "end pass"
-
-
-def retry_after_seconds(error: RetryAfter) -> float:
-    """``RetryAfter.retry_after`` in seconds: an int in PTB 22 by default (with a deprecation
-    warning), a timedelta with ``PTB_TIMEDELTA=1`` and in later versions; both are accepted."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    if isinstance(value, dtm.timedelta):
-        return value.total_seconds()
-    return float(value)
 
 
 def backoff_delay(attempts: int) -> float:

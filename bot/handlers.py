@@ -462,6 +462,9 @@ async def mute_button(update: Update, context: Context) -> None:
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
+    if not await may_change(update, context):  # a group's alerts are its admins' to mute
+        await query.answer(manage.ADMINS_ONLY, show_alert=True)
+        return
     await query.answer(await in_store(context, answers.mute_pressed, chat.id, query.data or ""))
 
 

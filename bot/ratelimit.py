@@ -15,9 +15,10 @@ The class is pure bookkeeping over an injected clock, so tests drive it with a f
 the async convenience that waits (with an injectable ``sleep``) and reserves the slot; tasks
 sharing one limiter may call it at once.
 
-`ReplyRateLimiter` is the Application's PTB rate limiter: replies to people wait out a 429
-(``RetryAfter``) and are sent again, up to ``REPLY_RETRIES`` times; alert delivery, which
-keeps its own outbox and pauses on a 429 itself, gets the 429 at once (`no_reply_retries`).
+One `RateLimiter` serves the whole bot: `BotRateLimiter` is the Application's PTB rate limiter
+over it (every reply to people takes its slot there, and a reply answered 429 waits out the
+``retry_after`` and is sent again, up to ``REPLY_RETRIES`` times), and alert delivery, handed
+the same instance, reserves its own slots and requeues on a 429 itself (`no_reply_retries`).
 """
 
 from __future__ import annotations
@@ -26,11 +27,16 @@ import asyncio
 import contextvars
 import logging
 import time
+import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Coroutine
+from datetime import timedelta
 from typing import Any, TypeVar
 
-from telegram.ext import AIORateLimiter
+from telegram._utils.types import JSONDict
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 GROUP_TYPES = frozenset({"group", "supergroup", "channel"})
 
@@ -177,52 +183,94 @@ class RateLimiter:
             del self._groups[chat]
 
 
-# -- replies under Telegram's flood control ------------------------------------------------------
+# -- one limiter for every message the bot sends ------------------------------------------------
 
 #: How often a reply that Telegram answered 429 is sent again (each after its retry_after).
 REPLY_RETRIES = 3
 
 T = TypeVar("T")
 
-# False in the alert delivery's task and the tasks it starts: a context variable, as delivery
-# sends through the same Bot (and so the same rate limiter) as the replies
-_retry_replies: contextvars.ContextVar[bool] = contextvars.ContextVar("retry_replies", default=True)
+# True in the alert delivery's task and the tasks it starts: delivery reserves each message's
+# slot itself (it decides which chat goes next) and requeues on a 429 itself. A context
+# variable, as delivery sends through the same Bot (and so the same rate limiter) as replies.
+_self_paced: contextvars.ContextVar[bool] = contextvars.ContextVar("self_paced", default=False)
 
 
 async def no_reply_retries(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run ``coroutine`` (as a task's whole body) with no RetryAfter retries for its sends:
-    a 429 reaches it at once. The setting stays inside the task's own context."""
-    _retry_replies.set(False)
+    """Run ``coroutine`` (as a task's whole body) as a sender that paces itself: its sends take
+    no slot from the limiter (it took them) and a 429 reaches it at once. The setting stays
+    inside the task's own context."""
+    _self_paced.set(True)
     return await coroutine
 
 
-class ReplyRateLimiter(AIORateLimiter):
-    """PTB's AIORateLimiter (the overall and per-group limits), retrying a reply that got a
-    429 up to ``reply_retries`` times, and quiet about giving up: the caller's error (the
-    error handler's one line, or delivery's) says it, without a traceback."""
+def _limited(endpoint: str) -> bool:
+    """Messages count against Telegram's limits (sendMessage, sendPhoto...); edits, callback
+    answers and getUpdates do not."""
+    return endpoint.startswith("send") and endpoint != "sendChatAction"
 
-    def __init__(self, reply_retries: int | None = None) -> None:
-        super().__init__(max_retries=0)
+
+def _chat_id(data: dict[str, Any]) -> int | None:
+    value = data.get("chat_id")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return None  # "@channelname": counted in the overall limit only
+
+
+class BotRateLimiter(BaseRateLimiter[int]):
+    """The Application's one rate limiter, over the same `RateLimiter` as alert delivery: the
+    overall, per-chat and per-group limits for every message, and a reply that Telegram
+    answered 429 sent again after its ``retry_after``, up to ``reply_retries`` times (the
+    whole bot waits: Telegram's flood wait is per bot)."""
+
+    def __init__(self, limiter: RateLimiter | None = None, reply_retries: int | None = None):
+        self.limiter = limiter or RateLimiter()
         self.reply_retries = REPLY_RETRIES if reply_retries is None else reply_retries
-        # "Rate limit hit after maximum of N retries" is logged with a traceback, and the
-        # same RetryAfter is raised to the caller, who logs it again
-        logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_drop_gave_up)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: int | None,
-    ) -> Any:
-        if rate_limit_args is None and _retry_replies.get():
-            rate_limit_args = self.reply_retries
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+    ) -> bool | JSONDict | list[JSONDict]:
+        if _self_paced.get() or not _limited(endpoint):
+            return await callback(*args, **kwargs)
+        chat_id = _chat_id(data)
+        retries = self.reply_retries if rate_limit_args is None else rate_limit_args
+        while True:
+            await self.limiter.acquire(chat_id or 0, "private" if (chat_id or 0) > 0 else "group")
+            try:
+                result = await callback(*args, **kwargs)
+            except RetryAfter as error:
+                seconds = retry_after_seconds(error)
+                self.limiter.pause(seconds)
+                if retries <= 0:
+                    raise
+                retries -= 1
+                logging.getLogger(__name__).info(
+                    "a reply got a 429: sent again after %g s", seconds
+                )
+                continue
+            if chat_id is not None:
+                self.limiter.settle(chat_id, "private" if chat_id > 0 else "group")
+            return result
 
 
-def _drop_gave_up(record: logging.LogRecord) -> bool:
-    return not str(record.msg).startswith("Rate limit hit after maximum")
+def retry_after_seconds(error: RetryAfter) -> float:
+    """``RetryAfter.retry_after`` in seconds: an int in PTB 22 by default (with a deprecation
+    warning), a timedelta with ``PTB_TIMEDELTA=1`` and in later versions; both are accepted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

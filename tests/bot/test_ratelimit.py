@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dtm
 
 import pytest
+from telegram.error import RetryAfter
 
-from bot.ratelimit import RateLimiter, is_group
+from bot.ratelimit import BotRateLimiter, RateLimiter, is_group, no_reply_retries
 from tests.bot.delivery_support import FakeClock
 
 
@@ -164,3 +166,71 @@ def test_bookkeeping_for_quiet_chats_is_dropped(limiter: RateLimiter, clock: Fak
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         RateLimiter(global_per_second=0)
+
+
+# -- the Application's one limiter ---------------------------------------------------------------
+
+
+class Telegram:
+    """A stand-in for PTB's request callback: records the fake time of each call, and raises
+    RetryAfter for the first ``refuse`` calls."""
+
+    def __init__(self, clock: FakeClock, refuse: int = 0) -> None:
+        self.clock = clock
+        self.refuse = refuse
+        self.calls: list[float] = []
+
+    async def __call__(self) -> dict[str, object]:
+        self.calls.append(self.clock.now)
+        if self.refuse:
+            self.refuse -= 1
+            raise RetryAfter(dtm.timedelta(seconds=5))
+        return {"ok": True}
+
+
+def send(bot_limiter: BotRateLimiter, telegram: Telegram, chat_id: int, method: str) -> object:
+    return bot_limiter.process_request(telegram, (), {}, method, {"chat_id": chat_id}, None)
+
+
+def test_replies_keep_the_per_chat_rule_too(limiter: RateLimiter, clock: FakeClock) -> None:
+    bot_limiter = BotRateLimiter(limiter)
+    telegram = Telegram(clock)
+
+    async def scenario() -> None:
+        for _ in range(3):
+            await send(bot_limiter, telegram, 7, "sendMessage")
+        await send(bot_limiter, telegram, 8, "sendMessage")  # another chat: at once
+        await send(bot_limiter, telegram, 7, "answerCallbackQuery")  # not a message: at once
+
+    asyncio.run(scenario())
+    start = telegram.calls[0]
+    assert [t - start for t in telegram.calls] == [0.0, 1.0, 2.0, 2.0, 2.0]
+
+
+def test_a_reply_refused_with_429_waits_it_out_and_the_whole_bot_waits(
+    limiter: RateLimiter, clock: FakeClock
+) -> None:
+    bot_limiter = BotRateLimiter(limiter, reply_retries=1)
+    telegram = Telegram(clock, refuse=1)
+    asyncio.run(send(bot_limiter, telegram, 7, "sendMessage"))
+    assert [t - telegram.calls[0] for t in telegram.calls] == [0.0, 5.0]
+    telegram.refuse = 2
+    with pytest.raises(RetryAfter):  # refused again after its one retry: the caller hears
+        asyncio.run(send(bot_limiter, telegram, 7, "sendMessage"))
+    assert limiter.paused_for() == 5.0  # delivery, sharing the limiter, holds too
+
+
+def test_delivery_paces_itself_through_the_same_limiter(
+    limiter: RateLimiter, clock: FakeClock
+) -> None:
+    bot_limiter = BotRateLimiter(limiter)
+    telegram = Telegram(clock, refuse=1)
+
+    async def delivery() -> None:
+        assert await limiter.acquire(7)  # delivery reserves its slot itself ...
+        with pytest.raises(RetryAfter):  # ... and gets a 429 at once, to requeue it
+            await send(bot_limiter, telegram, 7, "sendMessage")
+        await send(bot_limiter, telegram, 7, "sendMessage")  # no second reservation
+
+    asyncio.run(no_reply_retries(delivery()))
+    assert telegram.calls == [clock.now, clock.now]  # nothing waited in between
