@@ -104,7 +104,7 @@ def test_with_round_trips_sends_overlap_within_the_limits_one_per_chat_in_order(
     # three users and a group get digests of three parts each, 40 users one message each:
     # more than 30 messages, so the overall limit holds them up too
     digests = [7, 8, 9, (-100777, "supergroup")]
-    queue_price_drops(store, digests, alerts_per_chat=55)
+    queue_price_drops(store, digests, alerts_per_chat=190)
     singles = list(range(3001, 3041))
     queue_price_drops(store, singles)
     due = due_alerts(store, now=FAR_FUTURE)
@@ -164,7 +164,7 @@ def test_stop_mid_pass_sends_nothing_new_and_leaves_the_rest_pending(
 
 
 def test_stop_ends_a_wait_for_the_rate_limiter(server: BotApiServer, store: Store) -> None:
-    queue_price_drops(store, [7], alerts_per_chat=55)  # three parts, a second apart
+    queue_price_drops(store, [7], alerts_per_chat=190)  # three parts, a second apart
     waiting = asyncio.Event()
 
     async def sleep_until_cancelled(seconds: float) -> None:
