@@ -38,10 +38,12 @@ from bot.render import (
     sentence,
     sizes_label,
 )
+from pricewatch.catalog import FAMILIES
 from pricewatch.changes import DEFAULT_KINDS, EventKind
 from pricewatch.history import (
     colorways,
 )
+from pricewatch.lookup import family_of
 from pricewatch.prices import format_price
 from pricewatch.sizes import format_size
 from pricewatch.store import Store
@@ -71,6 +73,7 @@ class FlowAction(StrEnum):
     """What a button of the guided /subscribe does."""
 
     PAGE = "page"
+    FAMILY = "family"
     COLORWAY = "colorway"
     SIZE = "size"
     ANY_SIZE = "any_size"
@@ -85,6 +88,7 @@ class FlowAction(StrEnum):
 
 _ACTION_STEP = {
     FlowAction.PAGE: Step.COLORWAY,
+    FlowAction.FAMILY: Step.COLORWAY,
     FlowAction.COLORWAY: Step.COLORWAY,
     FlowAction.SIZE: Step.SIZES,
     FlowAction.ANY_SIZE: Step.SIZES,
@@ -101,9 +105,10 @@ _ACTION_STEP = {
 class FlowOptions:
     """What the menu offers, fixed when the flow starts (buttons refer to shops by index)."""
 
-    colorways: tuple[tuple[str, str | None], ...]
+    colorways: tuple[tuple[str, str | None], ...]  # in family order, then by name
     shops: tuple[str, ...]
     cheapest: Mapping[str, str]  # style code -> "$139.99 at Kith"
+    families: tuple[tuple[str, tuple[str, ...]], ...] = ()  # family -> its codes, in order
 
 
 @dataclass
@@ -116,6 +121,7 @@ class Flow:
     started: float  # time.monotonic() when it started
     step: Step = Step.COLORWAY
     page: int = 0
+    family: str | None = None  # the family whose colorways the menu shows (None: choose one)
     style_code: str | None = None
     sizes: set[float] = field(default_factory=set)
     shop: str | None = None
@@ -146,7 +152,14 @@ class FlowOutcome:
 
 
 def flow_options(store: Store, config_shops: Iterable[str] = ()) -> FlowOptions:
+    """What the menu offers: every tracked colorway and every one the catalog names (a release
+    people wait for), grouped by family with names in full; the shops; the cheapest now."""
     catalog = load_catalog(store, config_shops)
+    names: dict[str, str | None] = {
+        code: name or KNOWN_COLORWAYS.get(code) for code, name in catalog.names.items()
+    }
+    for code, name in KNOWN_COLORWAYS.items():
+        names.setdefault(code, name)
     cheapest: dict[str, str] = {}
     for summary in colorways(store):
         if summary.cheapest:
@@ -154,10 +167,15 @@ def flow_options(store: Store, config_shops: Iterable[str] = ()) -> FlowOptions:
             cheapest[summary.style_code] = (
                 f"{format_price(offer.price, offer.currency)} at {offer.shop}"
             )
+    grouped: dict[str, list[str]] = {family: [] for family in FAMILIES}
+    for code in sorted(names, key=lambda c: ((names[c] or c).casefold(), c)):
+        grouped.setdefault(family_of(code), []).append(code)
+    families = tuple((family, tuple(codes)) for family, codes in grouped.items() if codes)
     return FlowOptions(
-        colorways=tuple(sorted(catalog.names.items())),
+        colorways=tuple((code, names[code]) for _, codes in families for code in codes),
         shops=catalog.shops,
         cheapest=cheapest,
+        families=families,
     )
 
 
@@ -213,35 +231,56 @@ def _so_far(flow: Flow) -> str:
     return esc(", ".join(parts))
 
 
+def _colorway_screen(flow: Flow, head: str, cancel: tuple[Button, ...]) -> Reply:
+    """A family to choose first (when there are several), then its colorways, a page at a
+    time, one per row with its name in full."""
+    families = flow.options.families
+    any_row = (Button("Any 2002R", _data(flow, FlowAction.COLORWAY, "*")),)
+    if flow.family is None and len(families) > 1:
+        buttons = [
+            Button(f"{family} ({len(codes)})", _data(flow, FlowAction.FAMILY, str(index)))
+            for index, (family, codes) in enumerate(families)
+        ]
+        text = f"{head}\nWhich colorway? Pick a family, or “Any 2002R”."
+        return Reply(text, (*_rows(buttons, 2), any_row, cancel))
+    codes = dict(families).get(flow.family or "", tuple(c for c, _ in flow.options.colorways))
+    names = dict(flow.options.colorways)
+    pages = max(1, -(-len(codes) // COLORWAYS_PER_PAGE))
+    page = min(flow.page, pages - 1)
+    shown = codes[page * COLORWAYS_PER_PAGE : (page + 1) * COLORWAYS_PER_PAGE]
+    keyboard: list[tuple[Button, ...]] = [
+        (
+            Button(
+                quote(f"{names.get(code) or code} · {code}", 60),
+                _data(flow, FlowAction.COLORWAY, code),
+            ),
+        )
+        for code in shown
+    ]
+    nav = []
+    if page > 0:
+        nav.append(Button("‹ Back", _data(flow, FlowAction.PAGE, str(page - 1))))
+    if page < pages - 1:
+        nav.append(Button("More ›", _data(flow, FlowAction.PAGE, str(page + 1))))
+    if len(families) > 1:
+        nav.insert(0, Button("‹ Families", _data(flow, FlowAction.FAMILY, "-")))
+    if nav:
+        keyboard.append(tuple(nav))
+    keyboard += [any_row, cancel]
+    where = f" {flow.family}:" if flow.family else ""
+    text = f"{head}\nWhich colorway?{where} Tap one, or “Any 2002R”."
+    if pages > 1:
+        text += f" (page {page + 1} of {pages})"
+    return Reply(text, tuple(keyboard))
+
+
 def flow_screen(flow: Flow) -> Reply:
     """The menu for the flow's current step: text and buttons."""
     cancel = (Button("✖ Cancel", _data(flow, FlowAction.CANCEL)),)
     step = flow.step
     head = f"<b>New subscription</b> · step {_STEP_NUMBER.get(step, 5)} of 5"
     if step == Step.COLORWAY:
-        pages = max(1, -(-len(flow.options.colorways) // COLORWAYS_PER_PAGE))
-        page = min(flow.page, pages - 1)
-        shown = flow.options.colorways[page * COLORWAYS_PER_PAGE : (page + 1) * COLORWAYS_PER_PAGE]
-        buttons = [
-            Button(
-                quote(f"{code} {name or KNOWN_COLORWAYS.get(code, '')}".strip(), 28),
-                _data(flow, FlowAction.COLORWAY, code),
-            )
-            for code, name in shown
-        ]
-        keyboard = list(_rows(buttons, 2))
-        nav = []
-        if page > 0:
-            nav.append(Button("‹ Back", _data(flow, FlowAction.PAGE, str(page - 1))))
-        if page < pages - 1:
-            nav.append(Button("More ›", _data(flow, FlowAction.PAGE, str(page + 1))))
-        if nav:
-            keyboard.append(tuple(nav))
-        keyboard += [(Button("Any 2002R", _data(flow, FlowAction.COLORWAY, "*")),), cancel]
-        text = f"{head}\nWhich colorway? Tap one, or “Any 2002R”."
-        if pages > 1:
-            text += f" (page {page + 1} of {pages})"
-        return Reply(text, tuple(keyboard))
+        return _colorway_screen(flow, head, cancel)
     if step == Step.SIZES:
         sizes = sorted(set(COMMON_SIZES) | flow.sizes)
         buttons = [
@@ -348,6 +387,10 @@ def flow_press(flow: Flow, action: FlowAction | str, arg: str) -> FlowOutcome:
     try:
         if action == FlowAction.PAGE:
             flow.page = max(0, int(arg))
+        elif action == FlowAction.FAMILY:
+            families = flow.options.families
+            flow.family = None if arg == "-" else families[int(arg)][0]
+            flow.page = 0
         elif action == FlowAction.COLORWAY:
             codes = {code for code, _ in flow.options.colorways}
             if arg != "*" and arg not in codes:

@@ -8,7 +8,6 @@ A failure is a `BadInput` whose message is fit to show: friendly, and never echo
 
 from __future__ import annotations
 
-import difflib
 import re
 import shlex
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -22,10 +21,10 @@ from pricewatch.history import (
     require_style,
     tracked_styles,
 )
+from pricewatch.lookup import ColorwayLookupError, resolve, style_code_in, suggest
 from pricewatch.prices import PriceError, minor_unit, parse_money, price_cap
 from pricewatch.sizes import SizeError, parse_user_size
 from pricewatch.store import Store
-from pricewatch.styles import find_style_codes
 
 # A subscription fits in one short line; anything much longer is a paste or an attack, and is
 # refused before it is parsed (so no parser ever sees, or quotes back, 5,000 characters).
@@ -79,14 +78,7 @@ def tokenize(text: str) -> list[str]:
 
 def style_code_of(word: str, tracked: Collection[str] = ()) -> str | None:
     """The style code a word is (upper case), if it is one; None otherwise."""
-    if len(word) > 20:
-        return None
-    upper = word.strip().upper()
-    if upper in tracked:
-        return upper
-    codes = find_style_codes(upper)
-    bare = upper.removeprefix("NB").split("-")[0]
-    return codes[0] if len(codes) == 1 and codes[0] == bare else None
+    return style_code_in(word, tracked)
 
 
 def unknown_style_text(word: str, suggestions: Sequence[str]) -> str:
@@ -98,29 +90,45 @@ def unknown_style_text(word: str, suggestions: Sequence[str]) -> str:
 
 
 def suggest_styles(word: str, tracked: Collection[str]) -> list[str]:
-    # one wrong character in eight (0.875) is a typo; 0.8 keeps "M2002RXX" from suggesting
-    # every M2002R* code
-    return difflib.get_close_matches(word.strip().upper(), sorted(tracked), n=2, cutoff=0.8)
+    """Close tracked codes (a typo), else close colorway names from the catalog."""
+    return suggest(word, tracked)
 
 
 def _looks_like_size(word: str) -> bool:
     return bool(re.fullmatch(r"(?:us|uk|eu|w|m)?\s*\d{1,2}(?:[.,]\d)?", word.strip().lower()))
 
 
-def parse_style(word: str, tracked: Collection[str]) -> str | None:
-    """A style code, or None for "any 2002R". A well-formed code that no shop has listed yet is
-    accepted (a release people wait for); anything else is a `BadInput` with suggestions."""
-    if word.strip().lower() in ANY_WORDS:
+def split_colorway(words: Sequence[str]) -> tuple[str, list[str]]:
+    """The words that name the colorway ("rain cloud", "M2002RDA", "any") and the rest (the
+    sizes): a code or "any" is one word; a name runs up to the first size."""
+    if not words:
+        return "", []
+    first = words[0]
+    if first.lower() in ANY_WORDS or style_code_of(first) is not None or _looks_like_size(first):
+        return first, list(words[1:])
+    for index in range(1, len(words)):
+        word = words[index]
+        size_follows = index + 1 < len(words) and _looks_like_size(words[index + 1])
+        if _looks_like_size(word) or (word.lower() in _SIZE_SYSTEM_WORDS and size_follows):
+            return " ".join(words[:index]), list(words[index:])
+    return " ".join(words), []
+
+
+def parse_style(text: str, tracked: Collection[str]) -> str | None:
+    """A style code, or None for "any 2002R": a code, or a colorway's name or alias from the
+    catalog. A well-formed code that no shop has listed yet is accepted (a release people wait
+    for); anything else is a `BadInput` with suggestions ("did you mean")."""
+    if text.strip().lower() in ANY_WORDS:
         return None
-    code = style_code_of(word, tracked)
-    if code is not None:
-        return code
-    if _looks_like_size(word):
+    if _looks_like_size(text):
         raise BadInput(
-            "Which colorway? Start with a style code or “any”: "
-            "/subscribe M2002RDA 10 or /subscribe any 10"
+            "Which colorway? Start with a style code, a name or “any”: "
+            "/subscribe M2002RDA 10, /subscribe rain cloud 10 or /subscribe any 10"
         )
-    raise BadInput(unknown_style_text(word, suggest_styles(word, tracked)))
+    try:
+        return resolve(text, tracked)
+    except ColorwayLookupError as exc:
+        raise BadInput(str(exc)) from exc
 
 
 def parse_sizes(words: Sequence[str]) -> tuple[float, ...]:
@@ -314,8 +322,9 @@ def parse_subscribe(text: str, catalog: Catalog) -> SubscribeRequest:
         previous = canonical
     if not positional:
         raise BadInput(f"Start with a style code or “any”, like {EXAMPLE}")
-    style = parse_style(positional[0], catalog.names.keys())
-    sizes = parse_sizes(positional[1:] + options.get("sizes", "").split())
+    colorway, size_words = split_colorway(positional)
+    style = parse_style(colorway, catalog.names.keys())
+    sizes = parse_sizes(size_words + options.get("sizes", "").split())
     max_price, max_currency = parse_max(options["max"]) if "max" in options else (None, None)
     return SubscribeRequest(
         style_code=style,
@@ -328,16 +337,22 @@ def parse_subscribe(text: str, catalog: Catalog) -> SubscribeRequest:
 
 
 def parse_style_and_size(store: Store, text: str) -> tuple[str, float | None]:
-    """``STYLE [size]`` for /price and /history: a tracked style code and an optional size."""
+    """``STYLE [size]`` for /price and /history: a tracked colorway (its code or name) and an
+    optional size."""
     words = tokenize(text)
     if not words or words[0].lower() in ANY_WORDS:
-        raise BadInput("Which colorway? Like /price M2002RDA 10 (see /colorways)")
+        raise BadInput(
+            "Which colorway? Like /price M2002RDA 10 or /price rain cloud (see /colorways)"
+        )
+    colorway, size_words = split_colorway(words)
+    tracked = tracked_styles(store)
     try:
-        code = require_style(store, style_code_of(words[0]) or words[0][:20])
+        code = require_style(store, resolve(colorway, tracked))
+    except ColorwayLookupError as exc:
+        raise BadInput(str(exc)) from exc
     except UnknownStyleError as exc:
-        suggestions = suggest_styles(words[0], tracked_styles(store))
-        raise BadInput(unknown_style_text(words[0], suggestions)) from exc
-    sizes = parse_sizes(words[1:])
+        raise BadInput(unknown_style_text(colorway, suggest_styles(colorway, tracked))) from exc
+    sizes = parse_sizes(size_words)
     if len(sizes) > 1:
         raise BadInput("One size at a time, please, like /price M2002RDA 10")
     return code, sizes[0] if sizes else None

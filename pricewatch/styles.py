@@ -15,29 +15,21 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from pricewatch.catalog import load_catalog
+
 __all__ = [
     "KNOWN_COLORWAYS",
     "StyleMatch",
     "colorway_name",
+    "family_of_code",
     "find_style_codes",
     "identify_2002r",
     "is_2002r_title",
 ]
 
-# Only names with H or M confidence in docs/retailers.md 4.2; L-confidence and seed data stay out.
-KNOWN_COLORWAYS: dict[str, str] = {
-    "M2002RDA": "Protection Pack Rain Cloud",
-    "M2002RDB": "Protection Pack Phantom",
-    "M2002RDC": "Protection Pack Sea Salt",
-    "M2002RDD": "Protection Pack Mirage Grey",
-    "M2002RDF": "Protection Pack Dark Navy",
-    "M2002RHN": "Dark Camo",
-    "M2002RHO": "Phantom",
-    "M2002RXU": "GORE-TEX Olive/Black",
-    "ML2002R1": "Salehe Bembury Peace Be The Journey",
-    "M2002NA": "Protection Pack Mule Raincloud",
-    "U2002RBL": "Triple Black Suede",
-}
+# Names with H or M confidence, from the colorway catalog (pricewatch/catalog.toml, seeded from
+# docs/retailers.md 4.2); L-confidence names and seed data stay out.
+KNOWN_COLORWAYS: dict[str, str] = load_catalog().names()
 
 FAMILY = "2002R"
 FAMILY_GORE_TEX = "2002R GORE-TEX"
@@ -110,7 +102,9 @@ def _iter_codes(text: str) -> Iterator[tuple[str, str | None]]:
         yield match.group("code").upper(), width.upper() if width else None
 
 
-def _family(code: str) -> str:
+def family_of_code(code: str) -> str:
+    """The family a style code's letters say: kids' prefixes, 2002N and RM.. mules, RX..
+    GORE-TEX, else the plain 2002R."""
     if code.startswith(_KIDS_PREFIXES):
         return FAMILY_KIDS
     _, _, suffix = code.partition("2002")
@@ -143,7 +137,7 @@ def _first_match(text: str, source: str) -> StyleMatch | None:
     if first is None:
         return None
     code, width = first
-    return StyleMatch(code, _family(code), width, source)
+    return StyleMatch(code, family_of_code(code), width, source)
 
 
 def _tag_list(tags: Sequence[str] | str) -> list[str]:

@@ -108,8 +108,8 @@ def test_options_shop_kinds_and_max() -> None:
         ("M2002RDA max=150 max=140", "max= is given twice"),
         ('M2002RDA shop="Shoe Palace', "A quote is not closed"),
         ("M2002XDA 10", "I don't track M2002XDA yet. Did you mean M2002RDA?"),
-        ("hello 10", "I don't track HELLO yet. Send /colorways to see what I track."),
-        ("10 max=150", "Which colorway? Start with a style code or “any”"),
+        ("hello 10", "I don't know the colorway “hello”. Send /colorways to see what I track."),
+        ("10 max=150", "Which colorway? Start with a style code, a name or “any”"),
         ("", "Tell me what to watch"),
         ("M2002RDA uk", "UK what?"),
         ("max=150", "Start with a style code or “any”"),
@@ -541,16 +541,30 @@ def test_guided_flow_from_colorway_to_subscription(store: Store) -> None:
     assert options.shops == ("Bodega", "Kith")
     assert options.cheapest["M2002RDA"] == "$139.99 at Kith"
     flow = guided.new_flow(options, started=0.0, flow_id="abc123")
-    screen = guided.flow_screen(flow)
-    datas = [b.data for b in all_buttons(screen)]
-    assert datas == [
-        "flow:abc123:colorway:M2002RDA",
-        "flow:abc123:colorway:M2002RHO",
-        "flow:abc123:colorway:M2002RXU",
-        "flow:abc123:colorway:*",
-        "flow:abc123:cancel:",
+    screen = guided.flow_screen(flow)  # families first: every one the catalog knows
+    assert [b.text for b in all_buttons(screen)] == [
+        "Inline (1)",
+        "Core (2)",
+        "Protection Pack (8)",
+        "GORE-TEX (2)",
+        "Mule (2)",
+        "Collab (1)",
+        "Any 2002R",
+        "✖ Cancel",
     ]
-    assert all_buttons(screen)[3].text == "Any 2002R"
+    assert all_buttons(screen)[4].data == "flow:abc123:family:4"
+    guided.flow_press(flow, "family", "4")
+    mules = guided.flow_screen(flow)
+    assert "Which colorway? Mule:" in mules.text
+    assert [b.text for b in all_buttons(mules)][:3] == [
+        "2002R Mule · M2002RMB",
+        "Protection Pack Mule Raincloud · M2002NA",
+        "‹ Families",
+    ]
+    guided.flow_press(flow, "family", "-")
+    guided.flow_press(flow, "family", "2")
+    pack = [b.text for b in all_buttons(guided.flow_screen(flow))]
+    assert "Protection Pack Rain Cloud · M2002RDA" in pack  # names in full
 
     steps = [
         ("colorway", "M2002RDA", Step.SIZES),
@@ -678,3 +692,24 @@ def test_stock_words() -> None:
     assert [render.stock_label(s) for s in Stock] == ["in stock", "sold out", "stock unknown"]
     assert render.format_money(Decimal("150.00")) == "$150"
     assert render.format_money(Decimal("139.99")) == "$139.99"
+
+
+# -- colorways by name -----------------------------------------------------------------------------
+
+
+def test_names_work_wherever_a_style_code_does(store: Store) -> None:
+    reply = manage.subscribe_command(store, CHAT, "rain cloud 10 max=150", limit=25)
+    assert reply.text.startswith("✅ Subscribed (1): M2002RDA (Protection Pack Rain Cloud), US 10")
+    assert parsing.parse_subscribe("peace be the journey uk 9", CATALOG).style_code == "ML2002R1"
+    assert parsing.parse_subscribe("salehe 9.5 shop=Kith", CATALOG).sizes == (9.5,)
+    [price] = answers.price_replies(store, "rain cloud 10")
+    assert price.text.startswith("<b>M2002RDA (Protection Pack Rain Cloud)</b> · US 10")
+    [ambiguous] = answers.price_replies(store, "phantom")
+    assert ambiguous.text == (
+        "“phantom” could be 2 colorways: did you mean Protection Pack Phantom (M2002RDB) "
+        "or Core Pack Phantom (M2002RHO)?"
+    )
+    no_code = manage.subscribe_command(store, CHAT, "jjjjound 10", limit=25)
+    assert no_code.text.startswith("JJJJound GORE-TEX has no known style code yet")
+    chart = answers.history_command(store, "rain cloud 10")
+    assert isinstance(chart, render.Photo) and chart.caption.startswith("M2002RDA")

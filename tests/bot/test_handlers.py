@@ -240,7 +240,13 @@ def test_a_max_price_in_euros_is_stored_and_shown_in_euros(chat: Chat) -> None:
 
 def test_guided_flow_with_buttons_and_a_typed_price(chat: Chat) -> None:
     first = chat.say(USER, "/subscribe")
-    assert "Which colorway?" in (first.text or "")
+    assert "Which colorway? Pick a family" in (first.text or "")
+    chat.press(USER, chat.button(USER, "Protection Pack (8)"))
+    names = [b["text"] for row in chat.menu(USER)["reply_markup"]["inline_keyboard"] for b in row]
+    assert names[:2] == [
+        "Protection Pack Dark Navy · M2002RDF",
+        "Protection Pack Fall 2023 · M2002RDN",
+    ]
     chat.press(USER, chat.button(USER, "M2002RDA"))
     for size in ("10", "10.5"):
         chat.press(USER, chat.button(USER, size))
@@ -268,6 +274,7 @@ def test_guided_flow_with_buttons_and_a_typed_price(chat: Chat) -> None:
 
 def test_stale_buttons_get_a_friendly_answer(chat: Chat) -> None:
     old = chat.say(USER, "/subscribe")
+    chat.press(USER, chat.button(USER, "Protection Pack (8)"))
     old_data = chat.button(USER, "M2002RDA")
     chat.say(USER, "/subscribe")  # a new flow: the first menu is now stale
     answer = chat.press(USER, old_data, message_id=old.result["message_id"])
@@ -388,6 +395,11 @@ def test_a_group_menu_asks_for_typed_sizes_with_a_force_reply_and_is_its_owners(
 ) -> None:
     owner, other = 111, 222
     menu = chat.say(GROUP, f"/subscribe@{BOT}", user_id=owner, first_name="Ann")
+    family = chat.button(GROUP, "Protection Pack (8)")
+    chat.after(
+        lambda: chat.server.press_button(GROUP, family, user_id=owner),
+        lambda c: c.method == "answerCallbackQuery",
+    )
     rda = chat.button(GROUP, "M2002RDA")
     answer = chat.after(
         lambda: chat.server.press_button(GROUP, rda, user_id=other),

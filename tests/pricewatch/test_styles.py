@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pricewatch.catalog import load_catalog
 from pricewatch.styles import (
     KNOWN_COLORWAYS,
     StyleMatch,
@@ -304,7 +305,7 @@ def test_identify_accepts_tuple_and_list_tags() -> None:
             "Protection Pack Rain Cloud",
         ),
         ('2002R "Grey / Black"', "M2002RDA", "Grey / Black"),
-        ("New Balance 2002R M2002RHO", "M2002RHO", "Phantom"),  # nothing left: known name
+        ("New Balance 2002R M2002RHO", "M2002RHO", "Core Pack Phantom"),  # the known name
         ("New Balance 2002R", "M2002RDA", "Protection Pack Rain Cloud"),
         ("M2002RXU", "M2002RXU", "GORE-TEX Olive/Black"),
         ("New Balance 2002R M2002RST", "M2002RST", None),  # no sourced name
@@ -341,20 +342,13 @@ def test_colorway_name(title: str, code: str, expected: str | None) -> None:
     assert colorway_name(title, code) == expected
 
 
-def test_known_colorways_are_the_sourced_ones() -> None:
-    assert KNOWN_COLORWAYS == {
-        "M2002RDA": "Protection Pack Rain Cloud",
-        "M2002RDB": "Protection Pack Phantom",
-        "M2002RDC": "Protection Pack Sea Salt",
-        "M2002RDD": "Protection Pack Mirage Grey",
-        "M2002RDF": "Protection Pack Dark Navy",
-        "M2002RHN": "Dark Camo",
-        "M2002RHO": "Phantom",
-        "M2002RXU": "GORE-TEX Olive/Black",
-        "ML2002R1": "Salehe Bembury Peace Be The Journey",
-        "M2002NA": "Protection Pack Mule Raincloud",
-        "U2002RBL": "Triple Black Suede",
-    }
+def test_known_colorways_are_the_catalogs_sourced_names() -> None:
+    catalog = load_catalog()
+    assert {
+        code: c.name for code, c in catalog.by_code.items() if c.name and c.confidence != "L"
+    } == KNOWN_COLORWAYS
+    assert KNOWN_COLORWAYS["M2002RDA"] == "Protection Pack Rain Cloud"
+    assert "M2002RST" not in KNOWN_COLORWAYS  # an L-confidence name is never shown
     for code in KNOWN_COLORWAYS:
         assert find_style_codes(code) == [code]
 
