@@ -33,8 +33,10 @@ from bot.render import (
     split_replies,
     stock_label,
 )
+from pricewatch.catalog import FAMILIES
 from pricewatch.config import Config
 from pricewatch.history import (
+    ColorwaySummary,
     NoHistoryError,
     Offer,
     UnknownStyleError,
@@ -44,6 +46,7 @@ from pricewatch.history import (
     require_style,
     tracked_styles,
 )
+from pricewatch.lookup import family_of
 from pricewatch.models import Stock
 from pricewatch.prices import format_price
 from pricewatch.sizes import format_size
@@ -235,26 +238,35 @@ def price_replies(store: Store, text: str, *, charts: bool = False) -> list[Repl
     return split_replies("\n".join(lines), keyboard)
 
 
+def _colorway_line(summary: ColorwaySummary) -> str:
+    name = KNOWN_COLORWAYS.get(summary.style_code) or summary.name
+    line = f"<b>{esc(summary.style_code)}</b>" + (f" {esc(name)}" if name else "")
+    if summary.cheapest:
+        prices = " / ".join(
+            f"{esc(format_price(o.price, o.currency))} at {esc(o.shop)}" for o in summary.cheapest
+        )
+        line += f" — from <b>{prices}</b> · {summary.sizes_in_stock} in stock"
+    else:
+        line += " — nothing in stock right now"
+    shops = len(summary.shops)
+    return line + f" · {shops} shop{'s' if shops != 1 else ''}"
+
+
 def colorways_replies(store: Store) -> list[Reply]:
-    """/colorways: every tracked style code, its name and the cheapest in-stock price now."""
+    """/colorways: every tracked style code by family, its name in full and the cheapest
+    in-stock price now."""
     summaries = colorways(store)
     if not summaries:
         return [Reply("I don't track any colorway yet: no shop has been crawled.")]
     lines = [f"<b>Tracked 2002R colorways</b> ({len(summaries)}):"]
+    by_family: dict[str, list[ColorwaySummary]] = {family: [] for family in FAMILIES}
     for summary in summaries:
-        name = summary.name or KNOWN_COLORWAYS.get(summary.style_code)
-        line = f"<b>{esc(summary.style_code)}</b>" + (f" {esc(name)}" if name else "")
-        if summary.cheapest:
-            prices = " / ".join(
-                f"{esc(format_price(o.price, o.currency))} at {esc(o.shop)}"
-                for o in summary.cheapest
-            )
-            line += f" — from <b>{prices}</b> · {summary.sizes_in_stock} in stock"
-        else:
-            line += " — nothing in stock right now"
-        shops = len(summary.shops)
-        line += f" · {shops} shop{'s' if shops != 1 else ''}"
-        lines.append(line)
+        by_family.setdefault(family_of(summary.style_code), []).append(summary)
+    for family, members in by_family.items():
+        if members:
+            lines.append(f"\n<b>{esc(family)}</b>")
+            lines += [_colorway_line(summary) for summary in members]
+    lines.append("")
     lines.append("Details: <code>/price M2002RDA 10</code> · alerts: /subscribe")
     return split_replies("\n".join(lines))
 

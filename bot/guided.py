@@ -156,7 +156,7 @@ def flow_options(store: Store, config_shops: Iterable[str] = ()) -> FlowOptions:
     people wait for), grouped by family with names in full; the shops; the cheapest now."""
     catalog = load_catalog(store, config_shops)
     names: dict[str, str | None] = {
-        code: name or KNOWN_COLORWAYS.get(code) for code, name in catalog.names.items()
+        code: KNOWN_COLORWAYS.get(code) or name for code, name in catalog.names.items()
     }
     for code, name in KNOWN_COLORWAYS.items():
         names.setdefault(code, name)

@@ -175,7 +175,7 @@ def colorway_label(style_code: str | None, names: Mapping[str, str | None]) -> s
     """ "M2002RDA (Protection Pack Rain Cloud)", or "any 2002R" (plain text)."""
     if style_code is None:
         return "any 2002R"
-    name = names.get(style_code) or KNOWN_COLORWAYS.get(style_code)
+    name = KNOWN_COLORWAYS.get(style_code) or names.get(style_code)
     return f"{style_code} ({name})" if name else style_code
 
 

@@ -33,7 +33,9 @@ from pricewatch.history import (
     history_summary,
     parse_since,
     price_history,
+    tracked_styles,
 )
+from pricewatch.lookup import ColorwayLookupError, resolve
 from pricewatch.maintenance import DamagedDatabase, backup_database, check_database
 from pricewatch.output import (
     FORMATS,
@@ -60,7 +62,14 @@ def clear_errors() -> Iterator[None]:
     except ConfigError as exc:
         click.secho(f"Config error: {exc}", err=True, fg="red")
         sys.exit(2)
-    except (UnknownStyleError, UnknownShopError, SizeError, SinceError, NoHistoryError) as exc:
+    except (
+        UnknownStyleError,
+        UnknownShopError,
+        SizeError,
+        SinceError,
+        NoHistoryError,
+        ColorwayLookupError,
+    ) as exc:
         click.secho(f"Error: {exc}", err=True, fg="red")
         sys.exit(2)
     except (StoreError, CrawlError, ScrapydError, WebUnavailableError) as exc:
@@ -229,7 +238,7 @@ def colorways_command(ctx: click.Context, fmt: str) -> None:
 
 
 @cli.command()
-@click.argument("style")
+@click.argument("style", metavar="COLORWAY")
 @click.option("--size", help="Size: US men's (10, 10.5), or uk9.5, eu44, w11.5.")
 @click.option("--shop", help="Only this shop.")
 @click.option("--since", help="Only changes still true after: 30d, 12h, 2w, 6m or 2026-10-01.")
@@ -244,7 +253,7 @@ def history(
     since: str | None,
     fmt: str,
 ) -> None:
-    """Price and stock history of one colorway: one row per change.
+    """Price and stock history of one colorway (a style code or a name): one row per change.
 
     The table ends with a summary: lowest price ever and in the period (in stock, per
     currency), cheapest in stock now and where, and when it was last in stock. CSV and JSON
@@ -253,12 +262,14 @@ def history(
     \b
     Example:
         pricewatch history M2002RDA --size 10
+        pricewatch history "rain cloud" --size 10
         pricewatch history M2002RDA --size eu44 --since 30d
         pricewatch history M2002RDA --size eu44 --shop Kith --format csv > m2002rda.csv
     """
     size_us = parse_user_size(size) if size else None
     since_ts = parse_since(since) if since else None
     with _store(ctx) as store:
+        style = resolve(style, tracked_styles(store))
         rows = price_history(store, style, size_us=size_us, shop=shop, since=since_ts)
         summary = history_summary(store, style, size_us, shop, since_ts) if fmt == "table" else None
     if fmt == "json":
@@ -278,7 +289,7 @@ def history(
 
 
 @cli.command()
-@click.argument("style")
+@click.argument("style", metavar="COLORWAY")
 @click.option("--size", help="Size: US men's (10, 10.5), or uk9.5, eu44, w11.5 (default: all).")
 @click.option("--shop", help="Only this shop.")
 @click.option("--since", help="Start at: 30d, 12h, 2w, 6m or 2026-10-01 (default: the start).")
@@ -302,7 +313,8 @@ def chart(
     width: int,
     height: int,
 ) -> None:
-    """Step chart of one colorway's price over time as a PNG, one line per shop.
+    """Step chart of one colorway's price over time as a PNG (a style code or a name), one
+    line per shop.
 
     Sold-out periods are dotted, and a strip per shop below shows in stock, sold out and
     unknown. The default 1080x1350 reads well on a phone. Without --size, each shop's line is
@@ -311,6 +323,7 @@ def chart(
     \b
     Example:
         pricewatch chart M2002RDA --size 10 -o chart.png
+        pricewatch chart salehe --size 9.5
         pricewatch chart M2002RDA --size eu44 --since 30d --shop Kith
     """
     from pricewatch.charts import chart_caption, render_price_chart  # matplotlib: a slow import
@@ -318,6 +331,7 @@ def chart(
     size_us = parse_user_size(size) if size else None
     since_ts = parse_since(since) if since else None
     with _store(ctx) as store:
+        style = resolve(style, tracked_styles(store))
         png = render_price_chart(
             store, style, size_us, shop, since_ts, width_px=width, height_px=height
         )

@@ -448,7 +448,7 @@ def test_history_chart(chat: Chat) -> None:
 def test_colorways(chat: Chat) -> None:
     text = chat.say(USER, "/colorways").text or ""
     assert "<b>M2002RDA</b> Protection Pack Rain Cloud — from <b>$139.99 at Kith</b>" in text
-    assert "<b>M2002RHO</b> Phantom — nothing in stock right now" in text
+    assert "<b>M2002RHO</b> Core Pack Phantom — nothing in stock right now" in text
 
 
 # -- stop, status, errors ------------------------------------------------------------------------

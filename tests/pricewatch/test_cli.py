@@ -94,6 +94,10 @@ def test_history_formats_and_size_systems(crawled: tuple[Path, Path]) -> None:
         cli, ["history", "M2002RDA", "--size", "eu44", "--db", str(db), "--format", "json"]
     )
     assert json.loads(by_eu.output) == rows
+    by_name = runner.invoke(
+        cli, ["history", "rain cloud", "--size", "10", "--db", str(db), "--format", "json"]
+    )
+    assert json.loads(by_name.output) == rows  # a colorway's name works like its code
     table = runner.invoke(cli, ["history", "M2002RDA", "--size", "uk9.5", "--db", str(db)])
     assert "$144.99" in table.output and "in stock" in table.output
     as_csv = runner.invoke(cli, ["history", "M2002RDA", "--db", str(db), "--format", "csv"])
@@ -105,6 +109,8 @@ def test_history_formats_and_size_systems(crawled: tuple[Path, Path]) -> None:
     [
         (["history", "M2002RDX"], "style code M2002RDX is not tracked (did you mean M2002R"),
         (["history", "M2002RDA", "--size", "99"], "Error:"),
+        (["history", "phantom"], "did you mean Protection Pack Phantom (M2002RDB) or Core Pack"),
+        (["chart", "jjjjound"], "JJJJound GORE-TEX has no known style code yet"),
         (["history", "M2002RDA", "--format", "xml"], "Invalid value for '--format'"),
     ],
 )
