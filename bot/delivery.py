@@ -73,6 +73,7 @@ from telegram.request import HTTPXRequest
 from bot.messages import MessagePart, render_digest
 from bot.ratelimit import RateLimiter, retry_after_seconds
 from bot.render import inline_markup
+from pricewatch.catalog import load_catalog
 from pricewatch.deals import deal_context
 from pricewatch.outbox import (
     Alert,
@@ -323,7 +324,7 @@ def _prepare(
     current = [alert for alert in alerts if alert.still_true and not alert.muted]
     if not current:
         return None
-    deals = deal_context(store, current)
+    deals = deal_context(store, current, load_catalog().retail_prices())
     return _ChatJob(
         chat_id,
         current[0].chat_type,

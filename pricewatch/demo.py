@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from bot.messages import render_digest
+from pricewatch.catalog import load_catalog
 from pricewatch.changes import EventKind
 from pricewatch.config import packaged_config, parse_config
 from pricewatch.crawl import run_crawl
@@ -126,7 +127,7 @@ def run_demo(db_path: Path, *, style: str, size_us: float, console: Console) -> 
         console.rule("5. What the subscriber reads in Telegram")
         with Store(db_path) as store:
             alerts = due_alerts(store, now=utc_now(config.alerts.flap_window)).get(DEMO_CHAT, [])
-            deals = deal_context(store, alerts)
+            deals = deal_context(store, alerts, load_catalog().retail_prices())
         for part in render_digest(alerts, deals):
             console.print(Panel(telegram_text(part.text), title="pricewatch bot", width=80))
         if not alerts:

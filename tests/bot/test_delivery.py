@@ -483,3 +483,16 @@ def test_a_muted_colorway_is_skipped_for_that_chat_only(
     assert store.db.execute(
         "SELECT chat_id, status, error FROM outbox ORDER BY chat_id"
     ).fetchall() == [(1001, "skipped", "muted"), (1002, "sent", None)]
+
+
+def test_a_price_alert_names_the_catalogs_retail_price(
+    server: BotApiServer, store: Store, limiter: RateLimiter
+) -> None:
+    upsert_chat(store, 1001)
+    add_subscription(store, 1001, style_code="M2002RXU")
+    crawl(store, [make_listing("M2002RXU", price="180.00", variant_id="7")])
+    crawl(store, [make_listing("M2002RXU", price="144.00", variant_id="7")])
+    deliver(server, store, limiter)
+    [call] = server.sent_messages(1001)
+    assert call.text is not None
+    assert "US 10: $180.00 → $144.00, -$36.00 (-20%)\nRetail $180.00" in call.text
