@@ -20,6 +20,7 @@ stock is made up from it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ __all__ = [
     "PageData",
     "availability",
     "extract_jsonld",
+    "jsonld_blocks",
     "jsonld_items",
     "parse_document",
     "price_value",
@@ -150,10 +152,54 @@ def jsonld_items(document: HtmlElement) -> tuple[list[Any], int]:
     return items, broken
 
 
-def extract_jsonld(page: str | bytes | HtmlElement, base_url: str) -> PageData:
-    """Every offer of every product in the page's JSON-LD."""
-    document = page if isinstance(page, HtmlElement) else parse_document(page)
-    items, broken = jsonld_items(document)
+# A <script type="application/ld+json"> element and its text, found in the raw page: HTML ends
+# script text at the first "</script", whatever it is inside, so a non-greedy match reads the
+# block exactly as an HTML parser would. The type may be quoted or not, in any case, with
+# parameters ("application/ld+json; charset=utf-8").
+_JSONLD_BLOCK = re.compile(
+    rb"""<script\b[^>]*?\btype\s*=\s*["']?\s*application/ld\+json\s*(?:;[^"'>]*)?["']?[^>]*>"""
+    rb"(.*?)</script\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+_COMMENT_LINE = re.compile(r"^\s*(//.*|<!--.*-->)")
+
+
+def jsonld_blocks(page: bytes, encoding: str = "utf-8") -> list[str]:
+    """The text of each JSON-LD block, cut out of the page's raw bytes (no HTML parse)."""
+    return [match.decode(encoding, errors="replace") for match in _JSONLD_BLOCK.findall(page)]
+
+
+def read_block(text: str) -> list[Any]:
+    """One block's items, read as extruct reads it (``json.loads(strict=False)``, then
+    jstyleson for comments and trailing commas); a ValueError if it cannot be read."""
+    try:
+        data = json.loads(text, strict=False)
+    except ValueError:
+        import jstyleson  # extruct's own fallback, only for the rare broken block
+
+        data = jstyleson.loads(_COMMENT_LINE.sub("", text), strict=False)
+    if isinstance(data, list):
+        return [item for item in data if item]
+    return [data] if isinstance(data, dict) and data else []
+
+
+def extract_jsonld(
+    page: str | bytes | HtmlElement, base_url: str, encoding: str = "utf-8"
+) -> PageData:
+    """Every offer of every product in the page's JSON-LD. Raw pages (bytes or text) are not
+    parsed as HTML: the blocks are cut out of them and only they are read (a 250 KB page in
+    well under a millisecond, where an lxml parse takes several); a parsed tree (what the
+    html spider has anyway) is read through extruct."""
+    if isinstance(page, HtmlElement):
+        items, broken = jsonld_items(page)
+    else:
+        raw = page.encode("utf-8") if isinstance(page, str) else page
+        items, broken = [], 0
+        for block in jsonld_blocks(raw, encoding if isinstance(page, bytes) else "utf-8"):
+            try:
+                items.extend(read_block(block))
+            except ValueError:  # json.JSONDecodeError and jstyleson's errors are ValueErrors
+                broken += 1
     failures: list[ProductFailure] = []
     offers, products = product_offers(items, base_url, failures)
     return PageData(tuple(offers), products, broken, "json-ld", tuple(failures))

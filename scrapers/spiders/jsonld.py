@@ -20,5 +20,5 @@ class JsonLdSpider(ProductPageSpider):
     def extract(self, response: Response) -> PageData:
         if not isinstance(response, TextResponse):
             return PageData()
-        # Scrapy parsed the page already; extruct reads the same lxml tree.
-        return extract_jsonld(response.selector.root, self.base_url(response))
+        # the JSON-LD blocks are cut out of the raw bytes: the page is never parsed as HTML
+        return extract_jsonld(response.body, self.base_url(response), response.encoding)

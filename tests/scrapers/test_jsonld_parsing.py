@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from scrapers.parsing.jsonld import (
     Offer,
     availability,
     extract_jsonld,
+    jsonld_blocks,
     parse_document,
     price_value,
     product_offers,
@@ -508,3 +510,32 @@ def test_any_json_ld_never_raises_and_needs_no_catch_all(items: list[Any]) -> No
     assert all(isinstance(o, Offer) for o in offers)
     # Wrong types are absent, not failures: nothing needed the product's catch-all.
     assert [f.exception for f in failures] == [None] * len(failures)
+
+
+REAL_PAGES = sorted(
+    (Path(__file__).parent.parent / "fixtures" / "realdata").glob("jsonld-html-*.html")
+)
+
+
+@pytest.mark.parametrize("path", REAL_PAGES, ids=lambda p: p.stem[12:40])
+def test_blocks_cut_from_raw_bytes_read_as_the_parsed_page_does(path: Path) -> None:
+    """The fast path (no HTML parse) and extruct on the lxml tree agree on real pages."""
+    raw = path.read_bytes()
+    fast = extract_jsonld(raw, "https://shop.example/")
+    parsed = extract_jsonld(parse_document(raw), "https://shop.example/")
+    assert fast == parsed
+    assert fast.offers or fast.failures or fast.broken_blocks  # each page has JSON-LD
+
+
+def test_raw_blocks_in_every_form_a_page_writes_them() -> None:
+    block = '{"@type": "Thing", "name": "x"}'
+    page = (
+        f"<script type='application/ld+json'>{block}</script>"
+        f'<SCRIPT TYPE="Application/LD+JSON; charset=utf-8">{block}</SCRIPT >'
+        f"<script type=application/ld+json>{block}</script>"
+        f'<script type="text/javascript">{block}</script>'  # not JSON-LD
+        f'<script async type="application/ld+json" id="a">{block}</script>'
+    ).encode()
+    assert jsonld_blocks(page) == [block] * 4
+    broken = b'<script type="application/ld+json">{"@type": "Product", </script>'
+    assert extract_jsonld(broken, "https://shop.example/").broken_blocks == 1
