@@ -225,19 +225,24 @@ FROM history h JOIN variants v ON v.id = h.variant_id JOIN shops s ON s.id = v.s
 """
 
 
+_STOCKS = {stock.value: stock for stock in Stock}
+
+
 def _history_row(row: Sequence[Any]) -> HistoryRow:
+    # A colorway's history is thousands of rows: the stored values are trusted as written
+    # (integers, known stock words), so no per-row checks beyond what building them needs.
     first, last, shop, code, label, size_us, price, compare, currency, stock = row
     return HistoryRow(
-        first_seen=str(first),
-        last_seen=str(last),
-        shop=str(shop),
-        style_code=str(code),
-        size_label=str(label),
-        size_us=float(size_us) if isinstance(size_us, int | float) else None,
-        price=from_minor(int(price), str(currency)),
-        compare_at=money(compare if isinstance(compare, int) else None, str(currency)),
-        currency=str(currency),
-        stock=Stock(str(stock)),
+        first_seen=first,
+        last_seen=last,
+        shop=shop,
+        style_code=code,
+        size_label=label,
+        size_us=size_us,
+        price=from_minor(price, currency),
+        compare_at=from_minor(compare, currency) if compare is not None else None,
+        currency=currency,
+        stock=_STOCKS[stock],
     )
 
 
@@ -245,7 +250,7 @@ def _history_where(
     code: str, size_us: float | None, shop: str | None, since: str | None
 ) -> tuple[str, list[Any]]:
     # style code (+ size) first: the planner walks idx_variants_style_code_size_us, then
-    # idx_history_variant_id_first_seen per variant, never the whole history table
+    # idx_history_variant_covering per variant, never the whole history table
     sql, params = " WHERE v.style_code = ?", list[Any]([code])
     if size_us is not None:
         sql += " AND v.size_us = ?"

@@ -47,7 +47,7 @@ def test_new_database_has_schema_version_wal_and_indexes(store: Store) -> None:
     assert store.schema_version == SCHEMA_VERSION
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     indexes = {row[1] for row in store.db.execute("SELECT * FROM sqlite_master WHERE type='index'")}
-    assert "idx_history_variant_id_first_seen" in indexes
+    assert "idx_history_variant_covering" in indexes
     assert "idx_variants_style_code_size_us" in indexes
 
 
