@@ -133,7 +133,7 @@ def run_crawl(
     limit = time_limit if time_limit is not None else config.crawl.time_limit
     with Store(config.db_path) as store:
         last_id = store.db.execute("SELECT coalesce(max(id), 0) FROM crawls").fetchone()[0]
-    command = [sys.executable, "-m", "pricewatch.crawl", "--log-level", log_level]
+    command = [sys.executable, "-m", "pricewatch.crawl_child", "--log-level", log_level]
     if log_level == "WARNING":  # not verbose: Scrapy's log goes to a file, not the console
         command += ["--log-file", str(new_log_file(config.db_path.parent / LOG_FOLDER))]
     command += [shop.name for shop in shops]

@@ -276,3 +276,15 @@ def test_many_shops_in_one_crawl_child_write_while_the_reactor_turns(db_path: Pa
         "ORDER BY s.name",
     )
     assert crawls == [(name, "ok", expected) for name in sorted(shops)]
+
+
+def test_the_crawl_child_never_imports_numpy() -> None:
+    """sqlite-utils would import numpy (60 ms, 12 MB per crawl) only to map its types."""
+    probe = (
+        "import sys, pricewatch.crawl_child, scrapers.pipelines, scrapers.spiders.shopify; "
+        "print(sys.modules.get('numpy') is not None, 'sqlite_utils' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["False", "True"]
