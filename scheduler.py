@@ -123,8 +123,10 @@ class CrawlScheduler:
         max_parallel: int = 4,
     ) -> None:
         self.config = config
-        # The configured backend: a local child process, or Scrapyd servers.
-        self.crawl = crawl or backend_for(config).crawl
+        # The configured backend: the long-lived crawl worker (or a child process per crawl
+        # with [crawl] isolate), or Scrapyd servers.
+        self.backend = None if crawl else backend_for(config, long_lived=True)
+        self.crawl = crawl or self.backend.crawl  # type: ignore[union-attr]
         self.jitter = jitter
         self.cancel = threading.Event()  # set on shutdown: running crawls stop gracefully
         self.passes: list[PassRecord] = []
@@ -222,6 +224,9 @@ class CrawlScheduler:
         finally:
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=False)
+            close = getattr(self.backend, "close", None)
+            if close is not None:  # the crawl worker: stopped once its crawls are recorded
+                await asyncio.to_thread(close)
 
 
 def alerts_queued(db_path: Path, crawl_ids: list[int]) -> dict[int, int]:

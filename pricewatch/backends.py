@@ -113,10 +113,16 @@ class LocalBackend:
         return run_crawl(config, shops, log_level=log_level, time_limit=time_limit, cancel=cancel)
 
 
-def backend_for(config: Config) -> CrawlBackend:
-    """The backend ``[crawl] backend`` names (the config was validated when it was read)."""
+def backend_for(config: Config, *, long_lived: bool = False) -> CrawlBackend:
+    """The backend ``[crawl] backend`` names (the config was validated when it was read). A
+    long-lived caller (`pricewatch run`, `schedule`) crawling locally gets the crawl worker,
+    unless ``[crawl] isolate`` asks for a child process per crawl."""
     if config.crawl.backend == "scrapyd":
         return ScrapydBackend(config.crawl.scrapyd_urls, config.crawl.scrapyd_project)
+    if long_lived and not config.crawl.isolate:
+        from pricewatch.worker import CrawlWorker
+
+        return CrawlWorker(config)
     return LocalBackend()
 
 

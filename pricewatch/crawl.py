@@ -79,15 +79,10 @@ def scrapy_settings(config: Config, *, log_level: str = "WARNING") -> dict[str, 
     }
 
 
-def crawl_here(
-    config: Config,
-    shops: tuple[ShopConfig, ...],
-    *,
-    log_level: str = "WARNING",
-    log_file: Path | None = None,
-) -> None:
-    """Crawl the shops in this process (once per process: the reactor cannot restart)."""
-    from scrapy.crawler import CrawlerProcess
+def crawl_settings(
+    config: Config, *, log_level: str = "WARNING", log_file: Path | None = None
+) -> Any:
+    """The Scrapy `Settings` of a crawl process (a one-off child or the long-lived worker)."""
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -98,7 +93,20 @@ def crawl_here(
     if log_file is not None:  # the whole log, to a file; the console stays for the summary
         settings.set("LOG_FILE", str(log_file), priority="cmdline")
         settings.set("LOG_LEVEL", "INFO", priority="cmdline")
-    process = CrawlerProcess(settings)
+    return settings
+
+
+def crawl_here(
+    config: Config,
+    shops: tuple[ShopConfig, ...],
+    *,
+    log_level: str = "WARNING",
+    log_file: Path | None = None,
+) -> None:
+    """Crawl the shops in this process (once per process: the reactor cannot restart)."""
+    from scrapy.crawler import CrawlerProcess
+
+    process = CrawlerProcess(crawl_settings(config, log_level=log_level, log_file=log_file))
     for shop in shops:
         process.crawl(shop.platform, shop=shop.name)
     process.start()

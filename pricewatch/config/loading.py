@@ -417,6 +417,11 @@ def _parse_crawl(raw: Any, locate: _Locator) -> CrawlConfig:
             f'{locate.key("backend")}: [crawl] backend = "scrapyd" needs scrapyd_urls = '
             '["http://host:6800", ...]'
         )
+    if crawl.worker_recycle_crawls < 1 or crawl.worker_max_memory <= 0:
+        raise ConfigError(
+            f"{locate.key('worker_recycle_crawls')}: [crawl] worker_recycle_crawls must be at "
+            "least 1 and worker_max_memory more than 0"
+        )
     if not re.fullmatch(r"[A-Za-z0-9_-]+", crawl.scrapyd_project):
         raise ConfigError(
             f"{locate.key('scrapyd_project')}: [crawl] scrapyd_project must be a name of "

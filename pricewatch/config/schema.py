@@ -94,6 +94,12 @@ class CrawlConfig:
     backend: str = "local"
     scrapyd_urls: tuple[str, ...] = ()
     scrapyd_project: str = "pricewatch"
+    # `pricewatch run` and `schedule` crawl in one long-lived worker process (start-up paid
+    # once); isolate = true starts a child process per crawl instead.
+    isolate: bool = False
+    # The worker is replaced, once idle, after this many crawls or past this many MiB.
+    worker_recycle_crawls: int = 200
+    worker_max_memory: float = 300.0
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

@@ -170,3 +170,24 @@ def test_bad_scrapyd_settings_are_refused_with_the_line(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_config(SCRAPYD.replace(replace, by, 1), source="<t>")
+
+
+def test_the_crawl_worker_settings() -> None:
+    shop = (
+        '\n[[shops]]\nname = "Kith"\nplatform = "shopify"\nurl = "https://kith.com"\n'
+        'currency = "USD"\n'
+    )
+    default = parse_config(shop, source="<t>").crawl
+    assert (default.isolate, default.worker_recycle_crawls, default.worker_max_memory) == (
+        False,
+        200,
+        300.0,
+    )
+    chosen = parse_config(
+        "[crawl]\nisolate = true\nworker_recycle_crawls = 5\n" + shop, source="<t>"
+    )
+    assert chosen.crawl.isolate and chosen.crawl.worker_recycle_crawls == 5
+    with pytest.raises(ConfigError, match="worker_recycle_crawls must be at least 1"):
+        parse_config("[crawl]\nworker_recycle_crawls = 0\n" + shop, source="<t>")
+    with pytest.raises(ConfigError, match="isolate must be a bool"):
+        parse_config('[crawl]\nisolate = "yes"\n' + shop, source="<t>")
