@@ -186,31 +186,34 @@ def identify_2002r(
     return _first_match(body, "body")
 
 
+_PARENS = re.compile(r"\(\s*([^()]*?)\s*\)")
+_SPACES = re.compile(r"\s+")
+_CODE_WORD = re.compile(
+    r"(?<![A-Za-z0-9])(?:NB)?[A-Z]{1,2}2002[A-Z0-9]{1,5}(?:-(?:2E|4E|D|B))?(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+
+
 def colorway_name(title: str, style_code: str) -> str | None:
     """A colorway name from a shop title, or the known name for the code when nothing is left.
 
     "New Balance 2002R - Rain Cloud" -> "Rain Cloud". Brand, model, code and gender words go.
     """
-    text = title
     code = style_code.strip()
-    if code:
-        text = re.sub(
-            rf"(?<![A-Za-z0-9])(?:NB)?{re.escape(code)}(?:-(?:2E|4E|D|B))?(?![A-Za-z0-9])",
-            " ",
-            text,
-            flags=re.IGNORECASE,
-        )
+    # Any style-code-shaped word goes (the listing's own code with its "NB" prefix or width
+    # suffix, "M2002RDA-2E", and any other): one pattern compiled once, not one per product.
+    text = _CODE_WORD.sub(" ", title)
     text = _CODE.sub(" ", text)
     text = _BRAND_WORDS.sub(" ", text)
     text = _MODEL_WORDS.sub(" ", text)
     text = _GENDER_WORDS.sub(" ", text)
     text = _QUOTES.sub(" ", text)
-    text = re.sub(r"\(\s*([^()]*?)\s*\)", r"\1", text)
-    text = re.sub(r"\s+", " ", text).strip()
+    text = _PARENS.sub(r"\1", text)
+    text = _SPACES.sub(" ", text).strip()
     text = _SPACED_SEPARATOR.sub(" ", text).strip(" -–—|:,/")
     # "New Balance x Salehe Bembury": the collab "x" is left dangling once the brand is gone.
     text = _DANGLING_COLLAB_X.sub("", text)
-    text = re.sub(r"\s+", " ", text).strip()
+    text = _SPACES.sub(" ", text).strip()
     if any(ch.isalpha() for ch in text):
         return text
     return KNOWN_COLORWAYS.get(code.upper())
