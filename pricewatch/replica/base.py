@@ -101,6 +101,12 @@ class ReplicaServer:
     ) -> None:
         self.stop()
 
+    def wait_idle(self, timeout: float = 10) -> bool:
+        """Block until no request is being answered (a sleeping one included); False on
+        timeout. Tests wait on this instead of sleeping until a handler is done."""
+        server = self._server
+        return server is None or server.wait_idle(timeout)
+
     # ------------------------------------------------------------------ request log
     def wait_for_requests(self, n: int, timeout: float = 10) -> bool:
         """Block until at least ``n`` requests were received; False on timeout."""
@@ -121,7 +127,7 @@ class ReplicaHTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
+        self._connections_lock = threading.Condition()
         super().__init__(address, handler)
 
     def track(self, conn: socket.socket) -> None:
@@ -131,6 +137,12 @@ class ReplicaHTTPServer(ThreadingHTTPServer):
     def untrack(self, conn: socket.socket) -> None:
         with self._connections_lock:
             self._connections.discard(conn)
+            self._connections_lock.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Until every connection's handler has finished (False on timeout)."""
+        with self._connections_lock:
+            return self._connections_lock.wait_for(lambda: not self._connections, timeout)
 
     def close_connections(self) -> None:
         with self._connections_lock:

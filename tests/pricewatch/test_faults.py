@@ -7,7 +7,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from pricewatch.config import Config
@@ -37,8 +36,26 @@ def integrity(db: Path) -> str:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
+# The crawl child, with Store.apply_listings reporting through a FIFO once it has written the
+# crawl's rows (its transaction still open), then waiting to be killed.
+PAUSE_IN_WRITE = """
+import sys, time
+import pricewatch.store as store
+applied = store.Store.apply_listings
+def apply_and_wait(self, *args, **kwargs):
+    result = applied(self, *args, **kwargs)
+    with open({fifo!r}, "w") as fifo:
+        fifo.write("written")
+    time.sleep(600)
+    return result
+store.Store.apply_listings = apply_and_wait
+from pricewatch.crawl import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_kill_9_during_the_crawl_write_leaves_the_last_state_whole(db_path: Path) -> None:
-    with ReplicaShop(big_catalog(600)) as shop:  # 6,000 variants: the write takes a while
+    with ReplicaShop(big_catalog(600)) as shop:  # 6,000 variants: more than the page cache
         config = make_config(db_path, {"Big": shop})
         [first] = run_crawl(config, config.shops)
         assert first.ok
@@ -49,9 +66,13 @@ def test_kill_9_during_the_crawl_write_leaves_the_last_state_whole(db_path: Path
         )
         for product in shop.products():
             shop.set_price(str(product["_style_code"]), "120.00")
-        # Start a crawl child ourselves, and kill it once its write transaction is open.
+        # Start a crawl child ourselves whose store tells us (through a FIFO, an event, not a
+        # clock) once the crawl's rows are written inside its still-open transaction; then it
+        # waits, and we kill it there.
+        fifo = db_path.parent / "written"
+        os.mkfifo(fifo)
         child = subprocess.Popen(
-            [sys.executable, "-m", "pricewatch.crawl", "Big"],
+            [sys.executable, "-c", PAUSE_IN_WRITE.format(fifo=str(fifo)), "Big"],
             stdin=subprocess.PIPE,
             text=True,
             env={**os.environ},
@@ -59,18 +80,12 @@ def test_kill_9_during_the_crawl_write_leaves_the_last_state_whole(db_path: Path
         assert child.stdin is not None
         child.stdin.write(config.to_json())
         child.stdin.close()
-        deadline = time.monotonic() + 60
-        killed_mid_write = False
-        while child.poll() is None and time.monotonic() < deadline:
-            # the -wal file grows once the crawl's transaction starts writing history rows
-            wal = Path(f"{db_path}-wal")
-            if wal.exists() and wal.stat().st_size > 64 * 1024:
-                os.kill(child.pid, signal.SIGKILL)
-                killed_mid_write = True
-                break
-            time.sleep(0.005)  # polling a file size: there is no event to wait on
+        with fifo.open() as written:  # blocks until the child is mid-write
+            killed_mid_write = written.read() == "written"
+        assert Path(f"{db_path}-wal").stat().st_size > 64 * 1024  # rows were written
+        os.kill(child.pid, signal.SIGKILL)
         child.wait()
-    assert killed_mid_write, "the crawl finished before it could be killed: make it bigger"
+    assert killed_mid_write, "the child never reached the middle of its write"
     assert integrity(db_path) == "ok"
     with Store(db_path) as store:
         after = store.db.execute("SELECT count(*), sum(price_minor) FROM history").fetchone()

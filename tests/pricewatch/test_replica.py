@@ -615,7 +615,7 @@ def test_shopify_headers_and_silence(shop: ReplicaShop, capfd: pytest.CaptureFix
     shop.misbehave("timeout", delay=0.3, times=1)
     with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
         fetch(f"{shop.url}/products.json", timeout=0.05)
-    time.sleep(0.4)  # the handler wakes and writes to a closed socket
+    assert shop.wait_idle(5)  # the handler woke, wrote to a closed socket and ended
     out, err = capfd.readouterr()
     assert err == "" and out == ""
     assert shop.errors == []
