@@ -1,26 +1,30 @@
 """CPU and memory per crawl as `pricewatch run` pays them: the long-lived crawl worker, a child
 process per crawl (``[crawl] isolate = true``), and a floor, side by side in one run.
 
-    python bench/worker_bench.py [--shops 10] [--rounds 6]
+    python bench/worker_bench.py [--shops 10] [--rounds 6] [--products 1]
+    python bench/worker_bench.py --products 250      # 10 shops x 250 products x 10 sizes
 
---shops small replica Shopify shops on 127.0.0.1 (one product each, 10 sizes, a distinct style
-code per shop), each crawled once per round, as a scheduler with every shop due each minute
-does. Rounds alternate the modes (worker, child per crawl, floor), so all see the same machine
-load; the medians over rounds are printed. Every mode writes the same kind of database.
+--shops replica Shopify shops on 127.0.0.1 (--products products each, 10 sizes, a distinct style
+code for every product of every shop), each crawled once per round, as a scheduler with every
+shop due each minute does. Rounds alternate the modes (worker, child per crawl, floor), so all
+see the same machine load; the medians over rounds 2.. are printed (round 1 is every shop's
+first crawl). Every mode writes the same kind of database.
 
-- worker: `pricewatch.worker.CrawlWorker`, one process for all crawls of the round (its start
-  counted in the first round only, as a service pays it once; the median hides it);
+- worker: `pricewatch.worker.CrawlWorker`, one process for all crawls (its CPU read from /proc
+  per round; its start-up falls in round 1, as a service pays it once);
 - child: `pricewatch.crawl.run_crawl` per shop, each a fresh process (what `run` did before);
 - floor: per check, a process of its own that fetches the shop's products.json with urllib,
   `json.loads` it and diffs it against the last state in a dict (start-up included).
 
-CPU is that of the child processes (`getrusage(RUSAGE_CHILDREN)`, the worker's counted when it
-exits at the end); memory is the peak RSS of the largest child. Run from the repository root.
+CPU is that of the processes doing the crawl (`getrusage(RUSAGE_CHILDREN)`, the worker's from
+/proc); memory the worker's RSS after its crawls and the largest child's peak. Run from the
+repository root.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -39,18 +43,38 @@ from pricewatch.worker import CrawlWorker
 from tests.support import make_config
 
 SIZES = ["7", "7.5", "8", "8.5", "9", "9.5", "10", "10.5", "11", "12"]
+# The floor: one check of one shop in a process of its own: load the last state, fetch every
+# products.json page, json.loads, diff against the state, save it.
 FLOOR = r"""
-import json, sys, urllib.request
-state = {}
-body = urllib.request.urlopen(sys.argv[1] + "/products.json?limit=250&page=1").read()
+import json, os, sys, urllib.request
+url, path = sys.argv[1], sys.argv[2]
+state = json.load(open(path)) if os.path.exists(path) else {}
 changes = 0
-for product in json.loads(body)["products"]:
-    for variant in product["variants"]:
-        now = (variant["price"], variant["available"])
-        changes += state.get(variant["id"]) != now
-        state[variant["id"]] = now
+page = 1
+while True:
+    body = urllib.request.urlopen(f"{url}/products.json?limit=250&page={page}").read()
+    products = json.loads(body)["products"]
+    if not products:
+        break
+    for product in products:
+        for variant in product["variants"]:
+            now = [variant["price"], variant["available"]]
+            key = str(variant["id"])
+            changes += state.get(key) != now
+            state[key] = now
+    page += 1
+json.dump(state, open(path, "w"))
 print(changes)
 """
+
+
+LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def style_code(i: int) -> str:
+    """M2002RAAA, M2002RAAB ...: a distinct code for every product of every shop, as a real
+    catalog has (a bench that repeats a few codes hides per-code costs)."""
+    return "M2002R" + "".join(LETTERS[i // 24**k % 24] for k in (2, 1, 0))
 
 
 def children_cpu() -> tuple[float, float]:
@@ -58,18 +82,30 @@ def children_cpu() -> tuple[float, float]:
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a running process so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shops", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--products", type=int, default=1, help="per shop, distinct codes")
     args = parser.parse_args()
-    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
     shops = [
-        ReplicaShop(products=[make_product(f"M2002R{letters[i]}Q", "2002R", "144.99", SIZES)])
+        ReplicaShop(
+            products=[
+                make_product(code, f"New Balance 2002R {code}", "144.99", SIZES)
+                for code in (style_code(i * args.products + j) for j in range(args.products))
+            ]
+        )
         for i in range(args.shops)
     ]
     for shop in shops:
         shop.start()
+    variants = args.products * len(SIZES)
     with tempfile.TemporaryDirectory() as tmp:
         names = {f"Shop{i}": shop for i, shop in enumerate(shops)}
         config: dict[str, Config] = {
@@ -81,12 +117,15 @@ def main() -> None:
         try:
             for round_number in range(args.rounds):
                 for mode in ("worker", "child", "floor"):
-                    cpu_before, _ = children_cpu()
+                    before = children_cpu()[0]
+                    pid = worker._process.pid if worker._process else None
+                    worker_before = process_cpu(pid) if pid else 0.0
                     start = time.perf_counter()
                     for name, shop in names.items():
                         if mode == "floor":
+                            state = Path(tmp) / f"floor-{name}.json"
                             subprocess.run(
-                                [sys.executable, "-c", FLOOR, shop.url],
+                                [sys.executable, "-c", FLOOR, shop.url, str(state)],
                                 check=True,
                                 capture_output=True,
                             )
@@ -94,35 +133,71 @@ def main() -> None:
                         cfg = config[mode]
                         crawl = worker.crawl if mode == "worker" else run_crawl
                         [report] = crawl(cfg, cfg.select_shops([name]))
-                        assert report.ok, report
+                        assert report.ok and report.variants == variants, report
                     wall = time.perf_counter() - start
                     if mode == "worker":
-                        continue  # its CPU shows when it exits: measured below
-                    cpu = children_cpu()[0] - cpu_before
-                    per_crawl[mode].append(cpu / len(names))
+                        assert worker._process is not None
+                        cpu = process_cpu(worker._process.pid) - worker_before
+                    else:
+                        cpu = children_cpu()[0] - before
+                    if round_number > 0:  # the first round is every shop's first crawl
+                        per_crawl[mode].append(cpu / len(names))
                     print(
                         f"round {round_number + 1} {mode:<6} {cpu / len(names):.3f} CPU s/crawl,"
                         f" wall {wall:.1f} s"
                     )
+            # `pricewatch crawl` of every shop: one child process for all, next to a floor that
+            # checks every shop in one process of its own (start-up paid once by both)
+            whole: dict[str, list[float]] = {"crawl": [], "floor": []}
+            floor_all = FLOOR.replace("url, path = sys.argv[1], sys.argv[2]", "")
+            for _ in range(args.rounds):
+                before = children_cpu()[0]
+                reports = run_crawl(config["child"], config["child"].shops)
+                assert all(r.ok for r in reports)
+                whole["crawl"].append(children_cpu()[0] - before)
+                before = children_cpu()[0]
+                loop = "\n".join(
+                    ["import sys"]
+                    + [
+                        f"url, path = {shop.url!r}, {str(Path(tmp) / f'all-{n}.json')!r}\n"
+                        + floor_all
+                        for n, shop in enumerate(shops)
+                    ]
+                )
+                subprocess.run([sys.executable, "-c", loop], check=True, capture_output=True)
+                whole["floor"].append(children_cpu()[0] - before)
         finally:
-            worker_start_cpu = children_cpu()[0]
             worker.close()
-            worker_cpu = children_cpu()[0] - worker_start_cpu
             for shop in shops:
                 shop.stop()
-        crawls = args.rounds * len(names)
-        worker_per_crawl = worker_cpu / crawls
         _, peak = children_cpu()
-    child = statistics.median(per_crawl["child"])
     floor = statistics.median(per_crawl["floor"])
-    print(f"\nCPU per crawl of a small shop ({args.shops} shops x {args.rounds} rounds):")
+    child = statistics.median(per_crawl["child"])
+    kept = statistics.median(per_crawl["worker"])
+    print(
+        f"\nCPU per unchanged crawl of a shop of {args.products} product(s) x {len(SIZES)} sizes"
+        f" ({args.shops} shops, median of rounds 2-{args.rounds}):"
+    )
     print(f"  floor, its own process per check : {floor:.3f} s")
     print(f"  child process per crawl (isolate) : {child:.3f} s  ({child / floor:.1f}x floor)")
+    print(f"  long-lived worker                 : {kept:.3f} s  ({kept / floor:.1f}x floor)")
+    if variants >= 100:
+        per_1000 = {m: statistics.median(v) / variants * 1000 for m, v in per_crawl.items()}
+        print(
+            "  per 1,000 variant checks: "
+            + ", ".join(f"{m} {v:.3f} s" for m, v in per_1000.items())
+        )
+    crawl_all = statistics.median(whole["crawl"][1:] or whole["crawl"])
+    floor_all_cpu = statistics.median(whole["floor"][1:] or whole["floor"])
     print(
-        f"  long-lived worker (start-up once) : {worker_per_crawl:.3f} s  "
-        f"({worker_per_crawl / floor:.1f}x floor; {worker.started} process(es) started)"
+        f"one `pricewatch crawl` of all {args.shops} shops (one child, unchanged): "
+        f"{crawl_all:.2f} CPU s vs a one-process floor {floor_all_cpu:.2f} s: "
+        f"{crawl_all / floor_all_cpu:.1f}x"
     )
-    print(f"peak RSS: the worker {worker.peak_rss_mb:.0f} MiB; the largest child {peak:.0f} MiB")
+    print(
+        f"peak RSS: the worker {worker.peak_rss_mb:.0f} MiB ({worker.started} process(es) "
+        f"started); the largest child {peak:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":
