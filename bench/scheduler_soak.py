@@ -2,11 +2,12 @@
 
     python bench/scheduler_soak.py [--passes 50] [--interval 1.0]
 
-Runs the real scheduler (APScheduler, one crawl child process per pass) against a replica
+Runs the real scheduler (APScheduler, its long-lived crawl worker) against a replica
 shop on 127.0.0.1, with the delivery loop sending to a local Bot API server that enforces
 Telegram's limits. Every few passes the replica changes: a price drop, a sell-out, a restock.
 Prints passes completed, failures, alerts expected vs delivered (lost, duplicated, 429s), and
-the scheduler process's memory (RSS) at pass 1 and at the last pass.
+the scheduler process's memory (RSS) at pass 1 and at the last pass, and the crawl worker's
+through the run (flat: no leak across crawls).
 Run from the repository root (it uses the tests' local Bot API server).
 """
 
@@ -38,11 +39,21 @@ from tests.bot.botapi import BotApiServer
 from tests.support import make_config
 
 
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mib(pid: int | str = "self") -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def worker_rss(crawls: scheduler.CrawlScheduler) -> float:
+    """The crawl worker's RSS now (nan with a child process per crawl)."""
+    process = getattr(crawls.backend, "_process", None)
+    return rss_mib(process.pid) if process is not None else float("nan")
 
 
 async def soak(passes: int, interval: float, workdir: Path) -> None:
@@ -66,6 +77,7 @@ async def soak(passes: int, interval: float, workdir: Path) -> None:
         crawls.start()
         started = time.perf_counter()
         memory: dict[int, float] = {}
+        worker_memory: dict[int, float] = {}
         price = Decimal("144.99")
         try:
             for done in range(1, passes + 1):
@@ -73,6 +85,7 @@ async def soak(passes: int, interval: float, workdir: Path) -> None:
                     print(f"gave up waiting for pass {done}")
                     break
                 memory[done] = rss_mib()
+                worker_memory[done] = worker_rss(crawls)
                 step = done % 6
                 if step == 1:
                     price -= 1
@@ -124,6 +137,12 @@ async def soak(passes: int, interval: float, workdir: Path) -> None:
         print(
             f"scheduler process RSS: pass 1 {memory.get(1, float('nan')):.1f} MiB, "
             f"pass {last} {memory.get(last, float('nan')):.1f} MiB"
+        )
+        marks = sorted({1, *range(last // 4 or 1, last + 1, last // 4 or 1), last} & set(memory))
+        print(
+            "crawl worker RSS (MiB) by pass: "
+            + ", ".join(f"{n}: {worker_memory.get(n, float('nan')):.1f}" for n in marks)
+            + f"; worker processes started: {getattr(crawls.backend, 'started', 'n/a')}"
         )
 
 
