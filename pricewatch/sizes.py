@@ -153,6 +153,46 @@ _SPACED_FRACTION = re.compile(r"(\d+)\s*(?:(½|⅓|⅔|¼|¾)|\s([123])\s*/\s*([
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d{1,2}(?!\d))")
 # Decimal commas ("42,5") are turned into points first, so a comma left over separates parts.
 _SEGMENT_SPLIT = re.compile(r"\s*[/|,]\s*")
+# Words around a size in option texts, in the languages of the shops listed (docs/retailers.md):
+# the label word before it ("Tamanho:", "Größe", "サイズ") and the stock words after it ("- Em
+# Stock", "(sold out)", "– nicht verfügbar"). Stock is read elsewhere, from the shop's data; here
+# they only have to go.
+_LABEL_WORDS = re.compile(
+    r"(?:^|(?<=\s))(?:size|sz|taille|gr(?:ö|oe|o)(?:ß|ss)e|tamanho|talla|taglia|maat|storlek"
+    r"|koko|rozmiar|velikost|m[ée]ret|numero|número)\s*:?\s*"
+    r"|尺码|尺碼|尺寸|サイズ|사이즈",
+    re.IGNORECASE,
+)
+# Trailing words after a dash, a bar or in brackets: dropped unless they are a width or a size
+# system ("10 - Wide", "44 (EU)").
+_TAIL = re.compile(r"\s+[-–—|]\s+(?P<dash>[^\d]*)$|\s*\((?P<paren>[^\d()]*)\)\s*$")
+_KEPT_TAIL = re.compile(rf"^\s*(?:{_WIDTH_PATTERN}|us|uk|eur?|cm|jp)\s*$", re.IGNORECASE)
+# A width written before the size with 宽 ("wide"), as Asian marketplaces do: "D宽 42", "2E宽 42".
+_CJK_WIDTH = re.compile(r"(?P<width>2E|4E|6E|[BD])\s*[宽寬]\s*", re.IGNORECASE)
+# Mondopoint: the foot's length in millimetres ("Mondo 280" = 28 cm).
+_MONDO = re.compile(r"\bmondo(?:point)?\s*(?P<mm>\d{3})\b", re.IGNORECASE)
+# A bare number that cannot be US or UK (over 18) is EU (34-50) or cm (20-33.5).
+_EU_RANGE = (34.0, 50.0)
+_CM_RANGE = (20.0, 33.5)
+
+
+def _strip_words(text: str) -> str:
+    """A label without the words shops write around the size ("Tamanho: 44 - Em Stock" -> "44"),
+    a 宽 width moved behind the number ("D宽 42" -> "42 D"), Mondopoint as cm."""
+    width = _CJK_WIDTH.search(text)
+    if width:
+        text = f"{_CJK_WIDTH.sub('', text, count=1)} {width.group('width')}"
+    text = _MONDO.sub(lambda m: f"{int(m.group('mm')) / 10:g} cm", text)
+    text = _LABEL_WORDS.sub(" ", text)
+    while (tail := _TAIL.search(text)) is not None:
+        words = tail.group("dash") if tail.group("dash") is not None else tail.group("paren")
+        text = text[: tail.start()]
+        if _KEPT_TAIL.match(words or ""):  # "10 - Wide" is "10 Wide"; "44 (EU)" is "44 EU"
+            text = f"{text} {words.strip()}"
+            break
+    return " ".join(text.split())
+
+
 # Which segment of a multi-system label we trust: US men's is what we store, so read it
 # directly when the shop gives it rather than converting through a chart.
 _PREFERENCE = ("us", "kids_y", "kids_c", "uk", "eu", "cm", "us_w")
@@ -225,7 +265,7 @@ def _system_of(match: re.Match[str], group: str, pairs: tuple[tuple[str, str], .
     return None
 
 
-def _parse_segment(segment: str, default_system: str, label: str) -> Size:
+def _parse_segment(segment: str, default_system: str, label: str, *, infer: bool = True) -> Size:
     match = _SEGMENT.fullmatch(segment)
     if match is None:
         raise SizeError(f"{label!r} is not a shoe size")
@@ -252,6 +292,18 @@ def _parse_segment(segment: str, default_system: str, label: str) -> Size:
     if prefix is None and suffix is None and _is_third(value):
         # Thirds ("42⅔") exist only in French/EU sizing, whatever the shop's default.
         system = "eu"
+    elif (
+        infer
+        and prefix is None
+        and suffix is None
+        and value > US_MAX
+        and system in ("us", "us_w", "uk")
+    ):
+        # No US or UK size is this big: a bare 44 is EU, a bare 28 is cm (Japan, Korea)
+        if _EU_RANGE[0] <= value <= _EU_RANGE[1]:
+            system = "eu"
+        elif _CM_RANGE[0] <= value <= _CM_RANGE[1]:
+            system = "cm"
     width = _width(match.group("width"), system)
     if system in ("us", "us_w", "uk"):
         if not _is_half_step(value):
@@ -269,11 +321,13 @@ def _parse_segment(segment: str, default_system: str, label: str) -> Size:
 
 
 @functools.lru_cache(maxsize=4096)  # a shop repeats the same few dozen labels thousands of times
-def parse_size(label: str, default_system: str = "us") -> Size:
+def parse_size(label: str, default_system: str = "us", *, infer: bool = True) -> Size:
     """Read a shop's size label; a bare number is in `default_system` (the shop's config).
 
     Multi-system labels ("US 10 / UK 9.5 / EU 44", "M9 / W10.5") are read from their US men's
-    part when there is one. Raises SizeError for anything that is not a shoe size.
+    part when there is one. Words around the size ("Tamanho: 44 - Em Stock"), a width before
+    it ("D宽 42") and Mondopoint are read; with ``infer``, a bare number too big for US or UK
+    sizing is EU (34-50) or cm (20-33.5). Raises SizeError for anything that is not a shoe size.
     """
     if default_system not in SIZE_SYSTEMS:
         raise SizeError(f"unknown size system {default_system!r}; use one of {SIZE_SYSTEMS}")
@@ -282,10 +336,12 @@ def parse_size(label: str, default_system: str = "us") -> Size:
     stripped = label.strip()
     if not stripped:
         raise SizeError("empty size label")
-    segments = [s for s in _SEGMENT_SPLIT.split(_normalise(stripped)) if s]
+    segments = [s for s in _SEGMENT_SPLIT.split(_normalise(_strip_words(stripped))) if s]
     if not segments:
         raise SizeError(f"{stripped!r} is not a shoe size")
-    parsed = [_parse_segment(segment, default_system, stripped) for segment in segments]
+    parsed = [
+        _parse_segment(segment, default_system, stripped, infer=infer) for segment in segments
+    ]
     best = min(parsed, key=lambda size: _PREFERENCE.index(size.system))
     # A width written once on a multi-part label ("US 10 / UK 9.5 2E") applies to the shoe.
     width = best.width or next((size.width for size in parsed if size.width), None)
@@ -326,7 +382,8 @@ def parse_user_size(text: str) -> float:
         raise SizeError(f"Please send a size. {_USER_HINT}")
     cleaned = text.strip()
     try:
-        size = parse_size(cleaned)
+        # a person who types 44 is asked what they meant, not guessed for (a shop label is)
+        size = parse_size(cleaned, infer=False)
     except SizeError as exc:
         number = re.fullmatch(r"\d{2}(?:[.,]\d)?", cleaned)
         if number and float(cleaned.replace(",", ".")) > US_MAX:

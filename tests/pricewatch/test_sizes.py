@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pricewatch import sizes
 from pricewatch.sizes import (
     SIZE_SYSTEMS,
     Size,
@@ -218,7 +219,6 @@ def test_default_system(label: str, default_system: str, size_us: float, system:
         "10 W",
         " / ",
         "1/2",
-        "44",  # a bare number in the default US system
         "Ten",
         "10-11",
     ],
@@ -390,3 +390,50 @@ def test_eu_round_trip(row: tuple[float, float, float]) -> None:
     assert eu is not None
     assert parse_size(format_size(eu), "eu").size_us == size_us
     assert parse_user_size(f"EU {format_size(eu)}") == size_us
+
+
+@pytest.mark.parametrize(
+    ("label", "size_us", "width", "system"),
+    [
+        ("Tamanho: 44 - Em Stock", 10.0, None, "eu"),  # a Portuguese option text
+        ("Größe 42 – nicht verfügbar", 8.5, None, "eu"),
+        ("Taille 42,5", 9.0, None, "eu"),
+        ("Talla 42 - Agotado", 8.5, None, "eu"),
+        ("EU 44 - Sold out", 10.0, None, "eu"),
+        ("US 10 (sold out)", 10.0, None, "us"),
+        ("Size 9 | Notify me", 9.0, None, "us"),
+        ("サイズ 28", 10.0, None, "cm"),
+        ("尺码 42", 8.5, None, "eu"),
+        ("D宽 42", 8.5, "D", "eu"),  # width D, EU 42, as Asian marketplaces write it
+        ("2E宽 44", 10.0, "2E", "eu"),
+        ("10 - Wide", 10.0, "2E", "us"),
+        ("44 (EU)", 10.0, None, "eu"),
+        ("Mondo 280", 10.0, None, "cm"),
+        ("44", 10.0, None, "eu"),  # no US size is 44: a bare 44 on a shop is EU
+        ("27.5", 9.5, None, "cm"),  # ... and a bare 27.5 is cm (Japan, Korea)
+    ],
+)
+def test_sizes_with_words_around_them(
+    label: str, size_us: float, width: str | None, system: str
+) -> None:
+    size = parse_size(label)
+    assert (size.size_us, size.width, size.system) == (size_us, width, system)
+
+
+CHART_ROWS = list(sizes._CHART)
+WORDS_BEFORE = ["", "Size ", "Size: ", "Tamanho: ", "Größe ", "Taille ", "Talla ", "サイズ "]
+WORDS_AFTER = ["", " - Em Stock", " – nicht verfügbar", " (sold out)", " | Notify me"]
+
+
+@given(
+    row=st.sampled_from(CHART_ROWS),
+    form=st.sampled_from(["US {us:g}", "EU {eu:g}", "{eu:g}", "{cm:g} cm", "UK {uk:g}"]),
+    before=st.sampled_from(WORDS_BEFORE),
+    after=st.sampled_from(WORDS_AFTER),
+)
+def test_every_chart_size_in_every_form_reads_back(
+    row: tuple[float, float, float], form: str, before: str, after: str
+) -> None:
+    us, eu, cm = row
+    label = before + form.format(us=us, eu=eu, cm=cm, uk=us - 0.5) + after
+    assert parse_size(label).size_us == us, label
