@@ -94,6 +94,8 @@ def jsonld_shop_config(name: str, shop: Any, **changes: Any) -> ShopConfig:
         sitemap="/sitemap_index.xml",
         sitemap_follow=("sitemap_0",),
         url_patterns=("/pd/",),
+        # the replica's per-size SKUs end in the size: "M2002RDA-D-10", "M2002RXU-7.5"
+        size_from_sku=r"-(?P<size>\d+(?:\.\d)?)$",
     )
     values.update(changes)
     return ShopConfig(**values)

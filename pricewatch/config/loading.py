@@ -267,6 +267,7 @@ _PAGE_KEYS = (
     "product_urls",
     "max_products",
     "selectors",
+    "size_from_sku",
 )
 _SELECTOR_KEYS = {f.name for f in dataclasses.fields(HtmlSelectors)}
 
@@ -331,6 +332,19 @@ def _parse_page_settings(
             f"{locate.in_shop(index, 'max_products')}: max_products must be a positive integer"
         )
     values["max_products"] = max_products
+    size_from_sku = raw.get("size_from_sku")
+    if size_from_sku is not None:
+        where = locate.in_shop(index, "size_from_sku")
+        try:
+            compiled = re.compile(size_from_sku) if isinstance(size_from_sku, str) else None
+        except re.error as exc:
+            raise ConfigError(f"{where}: shop {name!r}: bad size_from_sku {exc}") from exc
+        if compiled is None or "size" not in compiled.groupindex:
+            raise ConfigError(
+                f"{where}: shop {name!r}: size_from_sku must be a regular expression with a "
+                'group named "size", like "-C11(?P<size>[0-9]{3})0000$"'
+            )
+        values["size_from_sku"] = size_from_sku
     selectors = raw.get("selectors")
     if platform == "html":
         values["selectors"] = _parse_selectors(selectors, index, name, locate)

@@ -67,6 +67,10 @@ class ShopConfig:
     # A whole catalog's sitemap must not turn into 10,000 requests; more pages -> partial.
     max_products: int = 300
     selectors: HtmlSelectors | None = None  # platform "html" only
+    # Where an offer's size is only in its SKU (Zalando's "MU312M00L-C110400000", Zara's
+    # "84518927-040-42"): a regular expression whose group "size" is the size label. Never
+    # guessed without one: a wrong guess would alert on the wrong shoe.
+    size_from_sku: str | None = None
     # A cron expression for this shop instead of [schedule] default (a drop day, say).
     schedule: str | None = None
 

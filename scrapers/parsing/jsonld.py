@@ -20,13 +20,14 @@ stock is made up from it.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -111,7 +112,6 @@ _AVAILABILITY = {
 _PRODUCT_TYPES = {"product", "individualproduct", "productmodel", "someproducts"}
 # Lists of other products (recommendations, breadcrumbs) are not this page's product.
 _NOT_THIS_PAGE = {"itemlist", "breadcrumblist", "offercatalog"}
-_SKU_SEPARATORS = re.compile(r"[-_/\s]+")
 _GTIN_KEYS = ("gtin13", "gtin12", "gtin14", "gtin8", "gtin")
 
 
@@ -184,7 +184,11 @@ def read_block(text: str) -> list[Any]:
 
 
 def extract_jsonld(
-    page: str | bytes | HtmlElement, base_url: str, encoding: str = "utf-8"
+    page: str | bytes | HtmlElement,
+    base_url: str,
+    encoding: str = "utf-8",
+    *,
+    size_from_sku: str | None = None,
 ) -> PageData:
     """Every offer of every product in the page's JSON-LD. Raw pages (bytes or text) are not
     parsed as HTML: the blocks are cut out of them and only they are read (a 250 KB page in
@@ -201,7 +205,7 @@ def extract_jsonld(
             except ValueError:  # json.JSONDecodeError and jstyleson's errors are ValueErrors
                 broken += 1
     failures: list[ProductFailure] = []
-    offers, products = product_offers(items, base_url, failures)
+    offers, products = product_offers(items, base_url, failures, size_from_sku)
     return PageData(tuple(offers), products, broken, "json-ld", tuple(failures))
 
 
@@ -266,10 +270,15 @@ class _Entry:
 
 
 def product_offers(
-    items: Sequence[Any], base_url: str, failures: list[ProductFailure] | None = None
+    items: Sequence[Any],
+    base_url: str,
+    failures: list[ProductFailure] | None = None,
+    size_from_sku: str | None = None,
 ) -> tuple[list[Offer], int]:
     """The offers of every product in JSON-LD items, and the number of products (colorways)
     they belong to. Each offer is recognised as a 2002R (style code) or not on its own.
+    ``size_from_sku`` (the shop's config): where a size is only in the SKU, the regular
+    expression whose group "size" reads it; without it no size is taken from a SKU.
 
     A product that cannot be read gives no offers and, if ``failures`` is given, a
     `ProductFailure` there; the other products of the page are read as usual. The steps
@@ -279,7 +288,8 @@ def product_offers(
     for entry in entries:
         entry.offers = _raw_offers(entry.node)
         entry.sizes = [_explicit_size(offer, entry.node) for offer in entry.offers]
-    _size_from_skus(entries)
+    if size_from_sku:
+        _size_from_skus(entries, _sku_pattern(size_from_sku))
     offers: list[Offer] = []
     colorways: set[str] = set()
     for entry in entries:
@@ -378,9 +388,14 @@ def _raw_offers(product: dict[str, Any]) -> list[dict[str, Any]]:
     return offers
 
 
+# Commerce Cloud's variation URLs name the size: ".../M2002RDA-D-07.html?dwvar_M2002RDA_size=10".
+_DWVAR_SIZE = re.compile(r"[?&#]dwvar_[^=&#]+_size=(?P<size>[^&#]+)")
+
+
 def _explicit_size(offer: dict[str, Any], product: dict[str, Any]) -> str:
     """A size the page names: the offer's or its itemOffered's ``size``, the product's
-    ``size`` (text or SizeSpecification), or an additionalProperty named size."""
+    ``size`` (text or SizeSpecification), an additionalProperty named size, or the size a
+    Commerce Cloud variation URL of the offer selects (``dwvar_<master>_size=10``)."""
     item = offer.get("itemOffered")
     for source in (offer, item if isinstance(item, dict) else {}, product):
         size = _get(source, "size")
@@ -393,22 +408,30 @@ def _explicit_size(offer: dict[str, Any], product: dict[str, Any]) -> str:
                 value = prop.get("value")
                 if isinstance(value, str | int | float) and not isinstance(value, bool):
                     return str(value).strip()
-    return ""
+    url = offer.get("url")
+    match = _DWVAR_SIZE.search(url) if isinstance(url, str) else None
+    return unquote_plus(match.group("size")).strip() if match else ""
 
 
-def _size_from_skus(entries: list[_Entry]) -> None:
-    """Sizes only the SKUs tell: per-size offers of one product (Zalando's
-    ``AD542B1O1-Q110006000`` after the product's ``AD542B1O1-Q11``), or sibling Products of
-    one item, one per size (Zara's ``84518927-040-35`` ... ``-42``, a ProductGroup varying
-    by size). Colour variants (On's ProductGroup ``variesBy`` color) stay separate colorways."""
+@functools.lru_cache(maxsize=64)
+def _sku_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _sku_size(sku: str | None, pattern: re.Pattern[str]) -> str:
+    match = pattern.search(sku or "")
+    return (match.group("size") or "") if match else ""
+
+
+def _size_from_skus(entries: list[_Entry], pattern: re.Pattern[str]) -> None:
+    """Sizes only the SKUs tell, read with the shop's own pattern: per-size offers of one
+    product (Zalando's ``MU312M00L-C110400000``), or sibling Products of one item, one per size
+    (Zara's ``84518927-040-35`` ... ``-42``, a ProductGroup varying by size). Colour variants
+    (On's ProductGroup ``variesBy`` color) stay separate colorways."""
     for entry in entries:
         if len(entry.offers) > 1 and not all(entry.sizes):
-            skus = [_offer_sku(offer, entry.node) for offer in entry.offers]
-            prefix = _text(entry.node.get("sku")) or _text(entry.node.get("productID"))
-            labels = _suffixes(skus, prefix)
-            if labels:
-                pairs = zip(entry.sizes, labels, strict=True)
-                entry.sizes = [given or label for given, label in pairs]
+            labels = [_sku_size(_offer_sku(offer, entry.node), pattern) for offer in entry.offers]
+            entry.sizes = [given or label for given, label in zip(entry.sizes, labels, strict=True)]
     # Sibling products with one offer each: the sizes of one item, or its colours.
     siblings: dict[Any, list[_Entry]] = {}
     for entry in entries:
@@ -417,11 +440,8 @@ def _size_from_skus(entries: list[_Entry]) -> None:
     for members in siblings.values():
         if len(members) < 2 or not _varies_by_size(members):
             continue
-        group = members[0].group
-        prefix = _text(group.get("productGroupID")) if group else None
-        labels = _suffixes([_offer_sku(m.offers[0], m.node) for m in members], prefix)
-        for member, label in zip(members, labels, strict=False):
-            member.sizes = [label]
+        for member in members:
+            member.sizes = [_sku_size(_offer_sku(member.offers[0], member.node), pattern)]
 
 
 def _sibling_key(entry: _Entry) -> Any:
@@ -443,32 +463,6 @@ def _varies_by_size(members: list[_Entry]) -> bool:
     names = {_text(m.node.get("name")) for m in members}
     colors = {_text(m.node.get("color")) for m in members}
     return len(names) == 1 and len(colors) == 1
-
-
-def _suffixes(skus: list[str | None], prefix: str | None) -> list[str]:
-    """The size part of each SKU, or [] when the SKUs do not tell sizes apart.
-
-    After a known prefix (the product's own SKU), the last token that is left; without one,
-    the last token of SKUs that agree on every token before it."""
-    if not skus or not all(skus):
-        return []
-    present = [s for s in skus if s]
-    if prefix and all(s.startswith(prefix) and s != prefix for s in present):
-        labels = [_last_token(s[len(prefix) :]) for s in present]
-    else:
-        token_lists = [[t for t in _SKU_SEPARATORS.split(s) if t] for s in present]
-        heads = {tuple(tokens[:-1]) for tokens in token_lists}
-        if len(heads) != 1 or not next(iter(heads)):
-            return []
-        labels = [tokens[-1] for tokens in token_lists]
-    if not all(labels) or len(set(labels)) != len(labels):
-        return []
-    return labels
-
-
-def _last_token(text: str) -> str:
-    tokens = [t for t in _SKU_SEPARATORS.split(text) if t]
-    return tokens[-1] if tokens else ""
 
 
 def _sized(entry: _Entry) -> list[tuple[dict[str, Any], str]]:

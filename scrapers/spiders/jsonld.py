@@ -21,4 +21,9 @@ class JsonLdSpider(ProductPageSpider):
         if not isinstance(response, TextResponse):
             return PageData()
         # the JSON-LD blocks are cut out of the raw bytes: the page is never parsed as HTML
-        return extract_jsonld(response.body, self.base_url(response), response.encoding)
+        return extract_jsonld(
+            response.body,
+            self.base_url(response),
+            response.encoding,
+            size_from_sku=self.shop.size_from_sku,
+        )

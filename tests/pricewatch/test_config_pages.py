@@ -95,6 +95,12 @@ def test_one_string_is_a_list_of_one() -> None:
         ('sitemap_follow = ["sitemap_0"]', "sitemap_follow = [1]", r"<t>:13: .*list of strings"),
         ('sitemap = "/sitemap_index.xml"', 'sitemap = "sitemap.xml"', r"<t>:12: .*bad sitemap"),
         ("max_products = 80", "max_products = 0", r"<t>:15: max_products must be a positive"),
+        (
+            "max_products = 80",
+            'size_from_sku = "-([0-9]+)$"',
+            r'<t>:15: .*size_from_sku must be a regular expression with a group named "size"',
+        ),
+        ("max_products = 80", 'size_from_sku = "-(?P<size>"', r"<t>:15: .*bad size_from_sku"),
         ("max_products = 80", 'collection = "x"', r"<t>:15: collection is a Shopify setting"),
         (
             'sitemap = "/sitemap_index.xml"\n',
@@ -126,3 +132,10 @@ def test_html_shop_needs_selectors_and_jsonld_shop_takes_none() -> None:
 def test_default_config_has_newbalance_com_disabled() -> None:
     nb = parse_config(packaged_config("default")).shop("New Balance US")
     assert (nb.platform, nb.enabled, nb.url_patterns) == ("jsonld", False, ("/pd/2002r",))
+
+
+def test_a_size_read_from_the_sku_is_the_shops_own_pattern() -> None:
+    text = PAGES.replace("max_products = 80", 'size_from_sku = "-C11(?P<size>[0-9]{3})0000$"', 1)
+    nb = parse_config(text, source="<t>").shop("NB")
+    assert nb.size_from_sku == "-C11(?P<size>[0-9]{3})0000$"
+    assert parse_config(PAGES, source="<t>").shop("NB").size_from_sku is None  # never guessed

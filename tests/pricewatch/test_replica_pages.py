@@ -19,7 +19,7 @@ from pricewatch.replica.html_shop import LISTING_PATH, shop_colorway
 from pricewatch.replica.jsonld_shop import nb_colorway
 from scrapers.parsing.html import extract_html
 from scrapers.parsing.jsonld import extract_jsonld
-from tests.support import HTML_SHOP_SELECTORS
+from tests.support import HTML_SHOP_SELECTORS, jsonld_shop_config
 
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -78,7 +78,9 @@ KINDS = [("M2002RDA", "offers"), ("M2002RDB", "group"), ("M2002RHO", "sfcc"), ("
 def test_each_page_kind_states_price_and_stock(nb: JsonLdShop, style: str, kind: str) -> None:
     colorway = nb.colorway(style)
     assert colorway.kind == kind
-    offers = extract_jsonld(get(nb.page_url(style))[2], nb.page_url(style)).offers
+    url = nb.page_url(style)
+    sku_sizes = jsonld_shop_config("NB", nb).size_from_sku  # as a crawl of it reads them
+    offers = extract_jsonld(get(url)[2], url, size_from_sku=sku_sizes).offers
     assert {o.style_code for o in offers} == {style}
     if kind == "sfcc":  # one offer for every size, at the sale price, with the list price
         assert [(o.size_label, o.price, o.compare_at) for o in offers] == [

@@ -22,6 +22,7 @@ from scrapy.utils.response import get_base_url
 
 from pricewatch.config import HtmlSelectors
 from pricewatch.prices import PriceError
+from pricewatch.sizes import parse_size
 from scrapers.parsing.html import extract_html
 from scrapers.parsing.jsonld import (
     Offer,
@@ -55,6 +56,17 @@ PAGES = {
         "jsonld-html-johnlewis-gant-boot-lowercase-type-product-extraction-benchmark.html"
     ),
 }
+# Where these shops write a size only in the SKU, what their config's size_from_sku says.
+PAGE_SKU = {
+    # Zalando: "MU312M00L-C110400000" is the product's SKU and EU 40 (040) padded with 0000
+    "c3ed0221b7d1f909b2fa187a152c0c427195d9948200748550105118939cfc21": (
+        r"-C11(?P<size>\d{3})0000$"
+    ),
+    # Zara: one Product per size, "84518927-040-35" ... "-42"
+    "52ea2c6607641aefb3c7ee423b5293e462627709e0e4158fb4746ec0cc397b2f": r"-(?P<size>\d{2})$",
+}
+# New Balance's per-size SKUs in these tests: "M2002RDA-D-10"
+NB_SKU = r"-D-(?P<size>\d+(?:\.\d)?)$"
 # The ground truth writes currencies as the page shows them.
 SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "ARS": "$"}
 
@@ -67,7 +79,9 @@ def real_response(name: str, url: str) -> HtmlResponse:
 def page_offers(sha: str) -> tuple[list[Offer], dict[str, Any]]:
     truth = load_fixture(f"realdata/{GROUND_TRUTH}")[sha]
     response = real_response(PAGES[sha], truth["url"])
-    data = extract_jsonld(response.selector.root, get_base_url(response))
+    data = extract_jsonld(
+        response.selector.root, get_base_url(response), size_from_sku=PAGE_SKU.get(sha)
+    )
     assert data.found and data.broken_blocks == 0
     return list(data.offers), truth
 
@@ -151,8 +165,8 @@ def test_zalando_offers_per_size_keep_their_own_price_and_stock() -> None:
         "70.5", "70.5", "62.95", "70.5", "70.5", "62.95", "70.5", "80.5", "80.5",
     ]  # fmt: skip
     assert [o.available for o in offers].count(True) == 4
-    # the size is only in the SKU: what follows the product's own SKU "MU312M00L-C11"
-    assert offers[0].sku == "MU312M00L-C110400000" and offers[0].size_label == "0400000"
+    # the size is only in the SKU, read with the shop's size_from_sku: EU 40
+    assert offers[0].sku == "MU312M00L-C110400000" and offers[0].size_label == "040"
     # relative offer URLs are made absolute against the page
     assert offers[0].url == "https://www.zalando.ie/mustang-winter-boots-graphit-mu312m00l-c11.html"
 
@@ -322,7 +336,7 @@ def test_per_size_offers_of_a_2002r_page() -> None:
         "sku": "M2002RDA",
         "offers": [nb_offer("10"), nb_offer("10.5", 139, "OutOfStock"), nb_offer("11", "149.99")],
     }
-    offers = extract_jsonld(ld(product), NB_URL).offers
+    offers = extract_jsonld(ld(product), NB_URL, size_from_sku=NB_SKU).offers
     assert [(o.size_label, str(o.price), o.available) for o in offers] == [
         ("10", "149.99", True),
         ("10.5", "139", False),
@@ -351,7 +365,7 @@ def test_productgroup_varying_by_size_in_a_graph() -> None:
             {"@type": "BreadcrumbList", "itemListElement": []},
         ],
     }
-    offers = extract_jsonld(ld(graph), NB_URL).offers
+    offers = extract_jsonld(ld(graph), NB_URL, size_from_sku=NB_SKU).offers
     assert [(o.size_label, o.price, o.name) for o in offers] == [
         ("9", Decimal("150.0"), "2002R - Phantom"),
         ("9.5", Decimal("150.0"), "2002R - Phantom"),
@@ -373,7 +387,7 @@ def test_aggregate_offer_with_offers_inside_inherits_currency() -> None:
             ],
         },
     }
-    offers = extract_jsonld(ld(product), NB_URL).offers
+    offers = extract_jsonld(ld(product), NB_URL, size_from_sku=r"-(?P<size>\d{2})$").offers
     assert [(o.size_label, o.price, o.currency) for o in offers] == [
         ("42", Decimal("139.95"), "EUR"),
         ("43", Decimal("149.95"), "EUR"),
@@ -539,3 +553,26 @@ def test_raw_blocks_in_every_form_a_page_writes_them() -> None:
     assert jsonld_blocks(page) == [block] * 4
     broken = b'<script type="application/ld+json">{"@type": "Product", </script>'
     assert extract_jsonld(broken, "https://shop.example/").broken_blocks == 1
+
+
+def test_no_size_is_guessed_from_a_sku_without_the_shops_pattern() -> None:
+    """Zalando's "MU312M00L-C110400000": without size_from_sku the SKU says nothing (a guess
+    once read "0400000" as the size and dropped every size); the offers that nothing tells
+    apart are the colorway once."""
+    sha = "c3ed0221b7d1f909b2fa187a152c0c427195d9948200748550105118939cfc21"
+    truth = load_fixture(f"realdata/{GROUND_TRUTH}")[sha]
+    response = real_response(PAGES[sha], truth["url"])
+    offers = extract_jsonld(response.selector.root, get_base_url(response)).offers
+    assert [o.size_label for o in offers] == [""]
+    sized = extract_jsonld(
+        response.selector.root, get_base_url(response), size_from_sku=PAGE_SKU[sha]
+    ).offers
+    assert [o.size_label for o in sized] == [f"0{eu}" for eu in range(40, 49)]
+    assert parse_size(sized[4].size_label).size_us == 10.0  # EU 44
+
+
+def test_commerce_cloud_offer_urls_name_the_size() -> None:
+    offer = {**nb_offer("10"), "sku": "X", "url": "/pd/M2002RDA-D-07.html?dwvar_M2002RDA_size=10.5"}
+    product = {"@type": "Product", "name": "2002R", "sku": "M2002RDA", "offers": [offer]}
+    [read] = extract_jsonld(ld(product), NB_URL).offers
+    assert read.size_label == "10.5"

@@ -40,6 +40,7 @@ NB = ShopConfig(
     sitemap_follow=("sitemap_0",),
     url_patterns=("/pd/2002r",),
     max_products=3,
+    size_from_sku=r"-D-(?P<size>\d+(?:\.\d)?)$",  # these pages' SKUs: "M2002RDA-D-9"
 )
 
 
@@ -397,7 +398,7 @@ def test_one_unreadable_colorway_of_a_page_is_its_error_and_the_others_are_read(
         good, bad, requests = split(spider.parse_product(ld_page(url, graph)))
     assert [(p.product_id, [v.size_label for v in p.variants]) for p in good] == [
         ("M2002RDA", ["9", "10"]),
-        ("M2002RDF", [""]),
+        ("M2002RDF", ["9"]),  # its one offer's SKU, read with the shop's size_from_sku
     ]
     assert [(p.shop, p.product_id, p.error) for p in bad] == [
         ("NB", "M2002RDB", "malformed product: 'offers' is str without a readable offer"),
