@@ -686,11 +686,6 @@ class Store:
             )
             raw = _raw_state(listing)
             row = known.get(key)
-            if raw[3] == Stock.UNKNOWN and row is not None and row[_STATE][3] is not None:
-                # Its stock could not be read this crawl (no availability, no buy button): the
-                # stored stock stays, so an unreadable page is never a sell-out or a restock;
-                # the price, which was read, is recorded as usual.
-                raw = (*raw[:3], row[_STATE][3])
             if row is not None and row[_STATE] == raw:
                 seen.append(row[_ID])
                 open_history.append(row[_HISTORY_ID])

@@ -48,6 +48,8 @@ def validate(item: ListingItem, size_system: str = "us") -> Listing:
             to_minor(item.compare_at, item.currency)
     except PriceError as exc:
         raise InvalidListing(f"price not exact in {item.currency}: {exc}") from exc
+    if item.available is None:
+        raise InvalidListing("no availability")
     size_label, size_us, width = ALL_SIZES, None, item.width
     if item.size_label.strip():
         try:
@@ -67,15 +69,7 @@ def validate(item: ListingItem, size_system: str = "us") -> Listing:
         size_us=size_us,
         price=item.price,
         currency=item.currency,
-        # None: the page says nothing a buyer could act on; kept, its stock unknown (the
-        # store leaves a known size's stock as it was)
-        stock=(
-            Stock.UNKNOWN
-            if item.available is None
-            else Stock.IN_STOCK
-            if item.available
-            else Stock.SOLD_OUT
-        ),
+        stock=Stock.IN_STOCK if item.available else Stock.SOLD_OUT,
         compare_at=item.compare_at,
         colorway_name=item.colorway_name,
         image=item.image,

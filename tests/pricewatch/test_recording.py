@@ -109,9 +109,7 @@ def product(pid: str, *variants: ListingItem, error: str | None = None) -> Produ
     return ProductItem(shop=SHOP.name, product_id=pid, variants=list(variants), error=error)
 
 
-def size(
-    label: str, price: str | None = "150.00", available: bool | None = True, **extra: Any
-) -> Any:
+def size(label: str, price: str | None = "150.00", available: bool = True, **extra: Any) -> Any:
     fields = {
         "shop": SHOP.name,
         "product_id": "p1",
@@ -249,25 +247,3 @@ def test_a_dropped_listing_proves_the_size_is_listed_so_its_misses_start_again(
     for _ in range(2):
         assert kinds(record(store, product("p1", size("9")))) == []
     assert stored(store, "10") == (15000, "in_stock", 2)
-
-
-def test_stock_nobody_could_read_leaves_the_stored_stock_and_alerts_nothing(
-    store: Store,
-) -> None:
-    """An offer with no availability and no buy button to read: its price counts, its stock
-    stays as last seen; never a sell-out, never a restock."""
-    record(store, product("p1", size("9"), size("10")))
-    unknown = record(store, product("p1", size("9"), size("10", available=None)))
-    assert kinds(unknown) == [] and stored(store, "10") == (15000, "in_stock", 0)
-    cheaper = record(store, product("p1", size("9"), size("10", "140.00", None)))
-    assert kinds(cheaper) == [("price_drop", "10")]
-    assert stored(store, "10") == (14000, "in_stock", 0)
-    sold = record(store, product("p1", size("9"), size("10", "140.00", available=False)))
-    assert kinds(sold) == [("sold_out", "10")]
-    again = record(store, product("p1", size("9"), size("10", "140.00", None)))
-    assert kinds(again) == [] and stored(store, "10") == (14000, "sold_out", 0)  # no restock
-    new = record(
-        store, product("p1", size("9"), size("10", "140.00", False), size("11", "150.00", None))
-    )
-    assert stored(store, "11") == (15000, "unknown", 0)  # a new size: what is known of it
-    assert [k for k, _ in kinds(new)] == ["new_size"]

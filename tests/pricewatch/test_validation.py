@@ -32,6 +32,7 @@ def test_valid_item_becomes_a_listing() -> None:
         ({"price": Decimal("12.345")}, "not exact"),
         ({"size_label": "One Size"}, "unreadable size"),
         ({"size_label": "99"}, "unreadable size"),
+        ({"available": None}, "no availability"),
         ({"style_code": None}, "no 2002R style code"),
         ({"currency": None}, "no currency"),
     ],
