@@ -2,7 +2,8 @@
 
 A shop's true state (prices, stock, sales, sizes taken off the shop) moves at random, and each
 crawl serves that truth through the real Shopify spider's parse code plus random faults: bad,
-absurd, unreadable and one-crawl 10x prices, sizes missing for a crawl or two, a stale
+absurd, unreadable and one-crawl 10x prices, a size whose availability the feed leaves out,
+sizes missing for a crawl or two, a stale
 all-sold-out duplicate of a product, a malformed product, a 500, a block page, invalid JSON,
 a second page that fails (a partial crawl).
 Each crawl is recorded by the real path (`pricewatch.recording.record_crawl`) into a real SQLite
@@ -74,7 +75,7 @@ RESTOCK_CHAT, DEFAULT_CHAT, EVERYTHING_CHAT = 1, 2, 3  # the last one hears sell
 PRICE_CAP = 500_000  # cents: validation drops a price above $5,000 as absurd
 MAX_TRUE_PRICE = 200_000  # the truth stays a believable price (a 10x glitch may not)
 
-VARIANT_FAULTS = ("zero", "garbage", "absurd", "ten_x", "missing")
+VARIANT_FAULTS = ("zero", "garbage", "absurd", "ten_x", "missing", "no_availability")
 PRODUCT_FAULTS = ("stale_duplicate", "malformed")
 CRAWL_FAULTS = ("http500", "blocked", "invalid_json", "page_2_fails")
 
@@ -349,7 +350,8 @@ class AlertTruth(RuleBasedStateMachine):
                     "option1": size,
                     "price": price,
                     "compare_at_price": compare,
-                    "available": truth.in_stock,
+                    # no_availability: the feed says nothing of stock (the key is missing)
+                    **({} if fault == "no_availability" else {"available": truth.in_stock}),
                     "sku": f"{code}-{size}",
                 }
             )
