@@ -42,7 +42,7 @@ from pricewatch.store import Store
 
 logger = logging.getLogger(__name__)
 
-CANCEL_GRACE = 30.0  # seconds a cancelled crawl may take to close before the worker is killed
+CANCEL_GRACE = 10.0  # seconds a cancelled crawl may take to close (as a child is given)
 START_TIMEOUT = 60.0  # seconds a new worker may take to say it is ready
 
 
