@@ -66,7 +66,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "subscribe",
         "Get alerts (guided, or /subscribe M2002RDA 10 max=150)",
         "/subscribe – a guided menu; or one line: <code>/subscribe M2002RDA 10 max=150</code>, "
-        "<code>/subscribe any 10.5</code>, sizes <code>uk9.5</code> <code>eu44</code> "
+        "<code>/subscribe any 10.5</code>, <code>/subscribe rain cloud 10</code>, sizes "
+        "<code>uk9.5</code> <code>eu44</code> "
         '<code>10,10.5</code>, <code>shop="Shoe Palace"</code>, '
         "<code>kinds=restock,price_drop</code>, <code>max=€130</code> (euro offers only)",
     ),
@@ -74,12 +75,14 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     (
         "unsubscribe",
         "Remove a subscription",
-        "/unsubscribe – a button per subscription; or <code>/unsubscribe 3</code>",
+        "/unsubscribe – a button per subscription; or <code>/unsubscribe 3</code> (in groups: "
+        "admins, with a confirm button)",
     ),
     (
         "price",
         "Prices now: /price M2002RDA 10",
-        "/price STYLE [size] – price and stock in every shop, e.g. <code>/price M2002RDA 10</code>",
+        "/price STYLE [size] – price and stock in every shop, e.g. <code>/price M2002RDA 10</code> "
+        "or <code>/price rain cloud</code>",
     ),
     (
         "history",
@@ -90,7 +93,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     (
         "stop",
         "Forget me: delete this chat's subscriptions",
-        "/stop – forget this chat and its subscriptions",
+        "/stop – forget this chat and its subscriptions (asks first; in groups: admins)",
     ),
     ("status", "Crawl status (admins only)", "/status – crawls and outbox (admins only)"),
 )
