@@ -225,6 +225,8 @@ def parse_price(
     text = value.strip()
     if not text:
         return None
+    if not cents and _MACHINE_DECIMAL.fullmatch(text):
+        return Decimal(text)  # "144.99": most prices of most feeds, read without the scans below
     if _NON_FINITE.fullmatch(text):
         raise PriceError(f"price is not a finite number: {value!r}")
     if not any(ch.isdigit() for ch in text):
