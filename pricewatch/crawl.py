@@ -93,7 +93,35 @@ def crawl_settings(
     if log_file is not None:  # the whole log, to a file; the console stays for the summary
         settings.set("LOG_FILE", str(log_file), priority="cmdline")
         settings.set("LOG_LEVEL", "INFO", priority="cmdline")
+    if any(shop.fetch == "browser" for shop in config.shops) and _browser_installed():
+        settings.update(browser_settings(config), priority="cmdline")
     return settings
+
+
+def _browser_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("scrapy_playwright") is not None
+
+
+def browser_settings(config: Config) -> dict[str, Any]:
+    """scrapy-playwright for the requests marked by scrapers.browser: the config's Chromium
+    (Playwright's own download is not reachable from every machine), headless, one page at a
+    time, so a browser shop is fetched no faster than its politeness settings allow."""
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    args = ["--no-sandbox"] if os.geteuid() == 0 else []  # Chromium refuses root otherwise
+    return {
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {
+            "executable_path": config.crawl.browser_path,
+            "headless": True,
+            "args": args,
+        },
+        "PLAYWRIGHT_MAX_CONTEXTS": 1,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 1,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": config.crawl.timeout * 1000,
+    }
 
 
 def crawl_here(

@@ -39,6 +39,7 @@ PRICEWATCH_MAX_RETRY_AFTER = _defaults.max_retry_after
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapers.middlewares.BackoffRetryMiddleware": 550,
+    "scrapers.browser.BrowserFetchMiddleware": 560,
 }
 
 ITEM_PIPELINES = {

@@ -26,6 +26,7 @@ from pricewatch.config.schema import (
     _TUPLE_KEYS,
     DEFAULT_CONFIG_NAME,
     DEFAULT_DB,
+    FETCH_MODES,
     LOG_LEVELS,
     PAGE_PLATFORMS,
     PLATFORMS,
@@ -236,6 +237,12 @@ def _parse_shop(raw: Any, index: int, locate: _Locator) -> ShopConfig:
             f"{size_system!r} (known: {', '.join(SIZE_SYSTEMS)})"
         )
     pages = _parse_page_settings(raw, index, name, locate)
+    fetch = raw.get("fetch", "http")
+    if fetch not in FETCH_MODES:
+        raise ConfigError(
+            f"{locate.in_shop(index, 'fetch')}: shop {name!r} has unknown fetch {fetch!r} "
+            f"(known: {', '.join(FETCH_MODES)})"
+        )
     schedule = raw.get("schedule")
     if schedule is not None:
         if not isinstance(schedule, str):
@@ -255,6 +262,7 @@ def _parse_shop(raw: Any, index: int, locate: _Locator) -> ShopConfig:
         collection=collection,
         enabled=enabled,
         size_system=size_system,
+        fetch=fetch,
         **pages,
     )
 

@@ -15,6 +15,9 @@ from typing import Any
 PLATFORMS = ("shopify", "jsonld", "html")
 # Platforms that read product pages one by one and so need to be told where the pages are.
 PAGE_PLATFORMS = ("jsonld", "html")
+# How a shop's pages are fetched: a plain HTTP client, or a real Chromium (scrapy-playwright,
+# the `.[browser]` extra) for shops that refuse plain clients or build their data in JavaScript.
+FETCH_MODES = ("http", "browser")
 DEFAULT_DB = Path("data") / "pricewatch.db"
 DEFAULT_CONFIG_NAME = "pricewatch.toml"
 # A browser-like UA gets the same JSON as everyone else; the contact URL says who we are.
@@ -71,6 +74,7 @@ class ShopConfig:
     # "84518927-040-42"): a regular expression whose group "size" is the size label. Never
     # guessed without one: a wrong guess would alert on the wrong shoe.
     size_from_sku: str | None = None
+    fetch: str = "http"
     # A cron expression for this shop instead of [schedule] default (a drop day, say).
     schedule: str | None = None
 
@@ -101,6 +105,8 @@ class CrawlConfig:
     # `pricewatch run` and `schedule` crawl in one long-lived worker process (start-up paid
     # once); isolate = true starts a child process per crawl instead.
     isolate: bool = False
+    # The Chromium that shops with fetch = "browser" are read through (Debian's package).
+    browser_path: str = "/usr/bin/chromium"
     # The worker is replaced, once idle, after this many crawls or past this many MiB.
     worker_recycle_crawls: int = 200
     worker_max_memory: float = 300.0

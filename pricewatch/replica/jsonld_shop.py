@@ -109,6 +109,9 @@ class JsonLdShop(PageShop):
     default_currency = "USD"
     default_colorways = staticmethod(default_colorways)
 
+    #: True: every product page writes its JSON-LD with JavaScript (see `_scripted_blocks`)
+    scripted = False
+
     def page_url(self, style: str) -> str:
         return self.url + self.colorway(style).path
 
@@ -210,9 +213,13 @@ def _category_page(shop: JsonLdShop) -> str:
 
 def _product_page(shop: JsonLdShop, colorway: Colorway, *, with_data: bool = True) -> str:
     blocks = _jsonld_blocks(shop, colorway) if with_data else []
-    head = "".join(
-        f'<script type="application/ld+json">{_script_safe(block)}</script>\n' for block in blocks
-    )
+    if shop.scripted:
+        head = _scripted_blocks(blocks)
+    else:
+        head = "".join(
+            f'<script type="application/ld+json">{_script_safe(block)}</script>\n'
+            for block in blocks
+        )
     buttons = "\n".join(
         f'<button class="size-btn{"" if stock else " disabled"}" data-attr-value="{size}">'
         f"{size}</button>"
@@ -226,6 +233,20 @@ def _product_page(shop: JsonLdShop, colorway: Colorway, *, with_data: bool = Tru
         f'<div class="size-attribute">{buttons}</div>\n</main>'
     )
     return html_page(f"{colorway.name} | {shop.name}", body, head)
+
+
+def _scripted_blocks(blocks: list[str]) -> str:
+    """The JSON-LD written into the page by its JavaScript once it runs, as single-page shops
+    do: the page as sent holds no ld+json block (its type is assembled at run time), so only a
+    client that runs scripts (a browser) finds the product."""
+    data = json.dumps(blocks).replace("</", "<\\/")
+    return (
+        "<script>\nfor (const text of " + data + ") {\n"
+        "  const block = document.createElement('script');\n"
+        "  block.type = 'application/' + 'ld' + '+json';\n"
+        "  block.textContent = text;\n"
+        "  document.head.appendChild(block);\n}\n</script>\n"
+    )
 
 
 def _script_safe(text: str) -> str:

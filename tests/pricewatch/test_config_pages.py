@@ -139,3 +139,11 @@ def test_a_size_read_from_the_sku_is_the_shops_own_pattern() -> None:
     nb = parse_config(text, source="<t>").shop("NB")
     assert nb.size_from_sku == "-C11(?P<size>[0-9]{3})0000$"
     assert parse_config(PAGES, source="<t>").shop("NB").size_from_sku is None  # never guessed
+
+
+def test_fetch_is_http_or_browser() -> None:
+    assert parse_config(PAGES, source="<t>").shop("NB").fetch == "http"
+    browser = parse_config(PAGES.replace("max_products = 80", 'fetch = "browser"', 1), source="<t>")
+    assert browser.shop("NB").fetch == "browser"
+    with pytest.raises(ConfigError, match=r"<t>:15: shop 'NB' has unknown fetch 'selenium'"):
+        parse_config(PAGES.replace("max_products = 80", 'fetch = "selenium"', 1), source="<t>")
