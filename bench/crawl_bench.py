@@ -1,11 +1,11 @@
 """Crawl figures: a full crawl of N replica Shopify shops, next to a plain loop (the floor).
 
-    python bench/crawl_bench.py [--shops 50] [--products 200] [--sizes 10]
+    python bench/crawl_bench.py [--shops 10] [--products 250] [--sizes 10]
     python bench/crawl_bench.py --shops 3 --products 20          # a quick run
 
 Starts --shops replica Shopify shops on 127.0.0.1 (pricewatch.replica.ReplicaShop), each with
---products 2002R products (style codes M2002RAA, M2002RAB, ... unique within a shop, the same
-colorways in every shop) in --sizes sizes, and prints side by side:
+--products 2002R products (style codes M2002RAAA, M2002RAAB, ..., distinct across every product
+of every shop, as a real catalog) in --sizes sizes, and prints side by side:
 
 1. the engine: one `pricewatch.crawl.run_crawl` of every shop (one child process, Scrapy,
    politeness off: download_delay 0, no AutoThrottle, robots.txt obeyed), through validation
@@ -21,7 +21,9 @@ colorways in every shop) in --sizes sizes, and prints side by side:
    fresh database (first crawls, as the engine's were): one shop's cost and all of them, so the
    database's share is visible;
 
-and the ratios engine / floor (wall and CPU). Run from the repository root.
+and the ratios engine / floor (wall and CPU). This is a one-off `pricewatch crawl` (a child
+process, start-up included); `bench/worker_bench.py` measures what `pricewatch run` pays with its
+long-lived crawl worker. Run from the repository root.
 """
 
 from __future__ import annotations
@@ -52,19 +54,20 @@ from pricewatch.validation import InvalidListing, validate
 from scrapers.spiders.shopify import PAGE_LIMIT, parse_products
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-MAX_PRODUCTS = len(LETTERS) ** 2  # two letters after M2002R: M2002RAA .. M2002RZZ
+MAX_CODES = len(LETTERS) ** 3  # three letters after M2002R: M2002RAAA .. M2002RZZZ
 EXTRA_SIZES = ["12.5", "13", "14", "15", "16"]
 
 
 def style_code(i: int) -> str:
-    return f"M2002R{LETTERS[i // 26]}{LETTERS[i % 26]}"
+    return "M2002R" + "".join(LETTERS[i // 26**k % 26] for k in (2, 1, 0))
 
 
-def catalog(products: int, sizes: list[str]) -> list[dict[str, object]]:
-    return [
-        make_product(style_code(i), f"New Balance 2002R {style_code(i)}", "144.99", sizes)
-        for i in range(products)
-    ]
+def catalog(products: int, sizes: list[str], first: int = 0) -> list[dict[str, object]]:
+    """A shop's products, with style codes from ``first`` on: a realistic catalog has a
+    distinct code for every product of every shop (repeating a few codes hides per-code
+    costs, as Python's regex cache once hid a regex compiled per product)."""
+    codes = [style_code(first + i) for i in range(products)]
+    return [make_product(c, f"New Balance 2002R {c}", "144.99", sizes) for c in codes]
 
 
 def children_usage() -> tuple[float, int]:
@@ -189,25 +192,29 @@ def store_all(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shops", type=int, default=50)
-    parser.add_argument("--products", type=int, default=200, help="per shop")
+    parser.add_argument("--shops", type=int, default=10)
+    parser.add_argument("--products", type=int, default=250, help="per shop")
     parser.add_argument("--sizes", type=int, default=10, help="per product")
     args = parser.parse_args()
-    if not 1 <= args.products <= MAX_PRODUCTS:
-        parser.error(f"--products must be 1..{MAX_PRODUCTS}")
+    if not 1 <= args.products * args.shops <= MAX_CODES:
+        parser.error(f"--shops x --products must be 1..{MAX_CODES} (distinct codes)")
     all_sizes = SIZES + EXTRA_SIZES
     if not 1 <= args.sizes <= len(all_sizes):
         parser.error(f"--sizes must be 1..{len(all_sizes)}")
     sizes = all_sizes[: args.sizes]
     tmp = Path(tempfile.mkdtemp(prefix="pricewatch-crawl-bench-"))
-    products = catalog(args.products, sizes)
     expected = args.shops * args.products * args.sizes
     print(
         f"{args.shops} replica Shopify shops x {args.products} products x {args.sizes} sizes "
         f"= {expected:,} variants; politeness off (download_delay 0, no AutoThrottle), "
         "robots.txt obeyed"
     )
-    shops = [ReplicaShop(products, name=f"Replica {n:02d}").start() for n in range(args.shops)]
+    shops = [
+        ReplicaShop(catalog(args.products, sizes, n * args.products), name=f"Replica {n:02d}")
+        for n in range(args.shops)
+    ]
+    for shop in shops:
+        shop.start()
     try:
         config = Config(
             shops=tuple(
