@@ -7,6 +7,8 @@ styles quoted in docs/design.md ("US 10 / UK 9.5 / EU 44").
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -437,3 +439,19 @@ def test_every_chart_size_in_every_form_reads_back(
     us, eu, cm = row
     label = before + form.format(us=us, eu=eu, cm=cm, uk=us - 0.5) + after
     assert parse_size(label).size_us == us, label
+
+
+def test_new_balances_own_outlet_size_labels_read_as_us_mens() -> None:
+    """Every size label of a real capture of Joe's New Balance Outlet (SFCC): men's "9.5" and
+    unisex "M4 / W5.5" pairs, whose women's half is always 1.5 above (NB's own chart)."""
+    realdata = Path(__file__).parent.parent / "fixtures" / "realdata"
+    [path] = realdata.glob("derived-jsonl-joesnewbalanceoutlet-sfcc-sizes-trimmed-*.jsonl")
+    labels = [json.loads(line)["size"] for line in path.read_text().splitlines()]
+    assert len(labels) == 48
+    for label in labels:
+        size = parse_size(label)
+        mens = label.split("/")[0].strip().removeprefix("M")
+        assert size.size_us == float(mens), label
+        if "/" in label:
+            womens = float(label.split("/")[1].strip().removeprefix("W"))
+            assert womens - 1.5 == size.size_us, label
