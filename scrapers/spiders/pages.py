@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import replace
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
@@ -38,6 +39,7 @@ from twisted.python.failure import Failure
 from pricewatch.config import CRAWL_DEFAULTS, ShopConfig
 from pricewatch.styles import colorway_name, identify_2002r
 from scrapers.items import ListingItem, ProductItem, by_product
+from scrapers.parsing.buybutton import apply_buy_button, buy_button_state
 from scrapers.parsing.failures import error_reason
 from scrapers.parsing.jsonld import Offer, PageData
 from scrapers.spiders.base import PlatformSpider, block_marker
@@ -189,6 +191,7 @@ class ProductPageSpider(PlatformSpider, SitemapSpider):
         page_product = page_style(response.url)
         try:
             data = self.extract(response) if isinstance(response, TextResponse) else PageData()
+            data = with_buy_button(data, response.body)
             products = list(product_items(data, self.shop, response.url)) if data.found else []
         # The one place a page's exception stops (a product's own stops in the parser, see
         # scrapers.parsing.jsonld.product_offers): a page the parsers cannot read is that
@@ -241,6 +244,14 @@ class ProductPageSpider(PlatformSpider, SitemapSpider):
 
     def base_url(self, response: Response) -> str:
         return get_base_url(response) if isinstance(response, TextResponse) else response.url
+
+
+def with_buy_button(data: PageData, page: bytes) -> PageData:
+    """The page's data with its add-to-cart state applied (scrapers.parsing.buybutton): stock
+    a buyer could act on, never an InStock the page's disabled button contradicts."""
+    if not data.offers:
+        return data
+    return replace(data, offers=apply_buy_button(data.offers, buy_button_state(page)))
 
 
 def page_style(url: str) -> str:

@@ -1,0 +1,128 @@
+"""Stock a buyer could act on: a page's add-to-cart state against its JSON-LD (issue 17, point 3).
+Real pages from tests/fixtures/realdata (SOURCES.md), checked by hand: StockCenter's button is
+`<button class="add-to-cart ..." disabled>` under a JSON-LD InStock; John Lewis, Zalando and
+Zara have enabled add-to-cart/bag/basket buttons; On's trimmed pages have none."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from pricewatch.config import Config, ShopConfig
+from scrapers.parsing.buybutton import apply_buy_button, buy_button_state
+from scrapers.parsing.jsonld import Offer, extract_jsonld
+from scrapers.spiders.jsonld import JsonLdSpider
+from tests.support import FIXTURES, spider_output
+
+REALDATA = FIXTURES / "realdata"
+STOCKCENTER = "jsonld-html-stockcenter-ar-puma-botines-sfcc-product-extraction-benchmark.html"
+
+
+@pytest.mark.parametrize(
+    ("name", "state"),
+    [
+        (STOCKCENTER, False),
+        ("jsonld-html-johnlewis-gant-boot-lowercase-type-product-extraction-benchmark.html", True),
+        ("jsonld-html-zalando-ie-adidas-slides-product-extraction-benchmark.html", True),
+        ("jsonld-html-zara-be-boots-per-size-products-product-extraction-benchmark.html", True),
+        ("jsonld-html-on-kr-cloudmonster-productgroup-trimmed-dark9266.html", None),
+    ],
+)
+def test_real_pages_buy_button_state(name: str, state: bool | None) -> None:
+    assert buy_button_state((REALDATA / name).read_bytes()) is state
+
+
+def test_a_disabled_button_makes_jsonld_instock_unknown_on_a_real_page() -> None:
+    page = (REALDATA / STOCKCENTER).read_bytes()
+    [offer] = extract_jsonld(page, "https://www.stockcenter.com.ar/").offers
+    assert offer.available is True  # what the JSON-LD claims
+    [read] = apply_buy_button([offer], buy_button_state(page))
+    assert read.available is None and read.price == offer.price  # unknown, kept with its price
+
+
+def offer(available: bool | None, style: str = "M2002RDA") -> Offer:
+    return Offer(
+        name="2002R",
+        size_label="10",
+        price=Decimal("150"),
+        currency="USD",
+        available=available,
+        url=None,
+        style_code=style,
+        family="2002R",
+    )
+
+
+@pytest.mark.parametrize(
+    ("stated", "button", "read"),
+    [
+        (True, False, None),  # InStock, no enabled button: unknown, never in stock
+        (True, True, True),
+        (False, True, False),  # a sold-out size stays sold out under an enabled button
+        (None, True, True),  # no availability: the button's state
+        (None, False, False),
+        (None, None, None),  # no availability, no button: unknown, kept
+        (True, None, True),  # a button built by JavaScript says nothing
+    ],
+)
+def test_button_rules(stated: bool | None, button: bool | None, read: bool | None) -> None:
+    [result] = apply_buy_button([offer(stated)], button)
+    assert result.available is read
+
+
+def test_pages_of_several_colorways_keep_their_stated_stock() -> None:
+    offers = [offer(True, "M2002RDA"), offer(None, "M2002RHO")]
+    assert apply_buy_button(offers, False) == tuple(offers)
+
+
+def test_buttons_read_from_attributes() -> None:
+    assert buy_button_state(b'<button name="add" type="submit" disabled="disabled">') is False
+    assert buy_button_state(b'<button id="AddToCart" aria-disabled="true">x</button>') is False
+    assert buy_button_state(b'<input type="hidden" class="add-to-cart-url" value="/cart">') is None
+    assert buy_button_state(b'<button class="add-to-bag disabled-look">Add</button>') is True
+
+
+SHOP = ShopConfig(name="NB", platform="jsonld", url="https://nb.example", currency="USD")
+
+
+def page(availability: str | None, button: str) -> HtmlResponse:
+    offer_node = {"@type": "Offer", "price": "150.00", "priceCurrency": "USD"}
+    if availability:
+        offer_node["availability"] = f"https://schema.org/{availability}"
+    product = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": "New Balance 2002R",
+        "sku": "M2002RDA",
+        "brand": {"@type": "Brand", "name": "New Balance"},
+        "offers": offer_node,
+    }
+    body = (
+        '<html><head><script type="application/ld+json">'
+        f"{json.dumps(product)}</script></head><body>{button}</body></html>"
+    )
+    url = "https://nb.example/pd/2002r/M2002RDA.html"
+    return HtmlResponse(url=url, body=body.encode(), encoding="utf-8", request=Request(url))
+
+
+@pytest.mark.parametrize(
+    ("availability", "button", "read"),
+    [
+        ("InStock", '<button class="add-to-cart" disabled>Add</button>', None),
+        ("InStock", '<button class="add-to-cart">Add</button>', True),
+        (None, '<button class="add-to-cart">Add</button>', True),
+        (None, "", None),
+    ],
+)
+def test_the_spider_applies_the_button(
+    availability: str | None, button: str, read: bool | None
+) -> None:
+    crawler = get_crawler(JsonLdSpider, {"PRICEWATCH_CONFIG": Config(shops=(SHOP,))})
+    spider = JsonLdSpider.from_crawler(crawler, shop=SHOP.name)
+    crawler.spider = spider
+    [item], _ = spider_output(spider.parse_product(page(availability, button)))
+    assert (item.style_code, item.price, item.available) == ("M2002RDA", Decimal("150.00"), read)
