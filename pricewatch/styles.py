@@ -25,6 +25,8 @@ __all__ = [
     "find_style_codes",
     "identify_2002r",
     "is_2002r_title",
+    "sfcc_style_code",
+    "url_code_text",
 ]
 
 # Names with H or M confidence, from the colorway catalog (pricewatch/catalog.toml, seeded from
@@ -59,6 +61,10 @@ _CODE = re.compile(
 # SFCC master ids ("M2002RV1-42829", docs/retailers.md 2.2) look like codes but name the model,
 # not a colorway.
 _MASTER_SUFFIX = re.compile(r"V\d", re.IGNORECASE)
+
+# Commerce Cloud picks a master page's colorway with dwvar_<master>_style=<code>, in the query
+# or the fragment (docs/retailers.md 2.2).
+_DWVAR_STYLE = re.compile(r"[?&#]dwvar_[A-Za-z0-9-]+?_style=([A-Za-z0-9-]+)")
 
 # "2002R", "2002r", "2002RX", "M2002RDA" in running text; a spaced "2002 R" only as its own word
 # so "2002 Rain Cloud" does not count.
@@ -125,6 +131,24 @@ def find_style_codes(text: str) -> list[str]:
         if code not in seen:
             seen.append(code)
     return seen
+
+
+def url_code_text(url: str) -> str:
+    """The parts of a product URL that may name its style code: the path and the Commerce Cloud
+    colorway chosen by ``dwvar_<master>_style=`` (other query words, a tracking or "complete the
+    look" parameter, name no colorway of this page)."""
+    path = re.split(r"[?#]", url, maxsplit=1)[0]
+    return " ".join([path, *_DWVAR_STYLE.findall(url)])
+
+
+def sfcc_style_code(url: str) -> str | None:
+    """The 2002R style code a Commerce Cloud product URL names, or None.
+
+    ``.../U2002RV1-50719.html?dwvar_U2002RV1-50719_style=U2002RB`` -> "U2002RB" (the colorway
+    chosen on a master page), ``/pd/2002r/U2002RCA-D-15.html`` -> "U2002RCA" (a style page); a
+    bare master page (``/pd/2002r/M2002RV1-42829.html``) names no colorway: None."""
+    codes = find_style_codes(url_code_text(url))
+    return codes[-1] if codes else None
 
 
 def is_2002r_title(title: str) -> bool:

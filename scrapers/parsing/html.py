@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml.html import HtmlElement, tostring
 
 from pricewatch.config import HtmlSelectors
 from pricewatch.prices import PriceError, parse_money, parse_price
-from pricewatch.styles import find_style_codes, identify_2002r
+from pricewatch.styles import find_style_codes, identify_2002r, url_code_text
 from scrapers.parsing.failures import ProductFailure
 from scrapers.parsing.jsonld import Offer, PageData, availability, parse_document, product_offers
 
@@ -107,7 +107,7 @@ def extract_html(
     skus = [s for s in (micro[0].sku if micro else None,) if s]
     match = identify_2002r(
         title=title,
-        handle=urlsplit(url).path,
+        handle=url_code_text(url),
         skus=[*find_style_codes(code_text), *skus],
         vendor=(micro[0].brand or "") if micro else "",
     )

@@ -32,7 +32,7 @@ from urllib.parse import unquote_plus, urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from pricewatch.prices import PriceError, parse_price
-from pricewatch.styles import identify_2002r
+from pricewatch.styles import identify_2002r, url_code_text
 from scrapers.parsing.failures import ProductFailure, error_reason
 
 __all__ = [
@@ -506,7 +506,7 @@ def _offer(entry: _Entry, raw: dict[str, Any], size: str, base_url: str) -> Offe
     skus = [sku, _text(product.get("sku")), product_sku, _text(product.get("mpn"))]
     match = identify_2002r(
         title=name,
-        handle=_path(url),
+        handle=url_code_text(url),
         skus=[s for s in skus if s],
         vendor=brand or "",
     )

@@ -23,6 +23,8 @@ from pricewatch.styles import (
     find_style_codes,
     identify_2002r,
     is_2002r_title,
+    sfcc_style_code,
+    url_code_text,
 )
 
 # --- find_style_codes --------------------------------------------------------------------------
@@ -414,3 +416,43 @@ def test_identify_never_raises(
 def test_colorway_name_never_raises(title: str, code: str) -> None:
     name = colorway_name(title, code)
     assert name is None or (name.strip() == name and name != "")
+
+
+# New Balance's own Commerce Cloud URLs as the research saw them (docs/retailers.md 2.2).
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        (
+            "https://www.newbalance.fr/fr/pd/2002r/U2002RV1-50719.html"
+            "?dwvar_U2002RV1-50719_style=U2002RB",
+            "U2002RB",
+        ),
+        (
+            "https://www.newbalance.fr/fr/pd/2002r/M2002RV1-47324.html"
+            "?dwvar_M2002RV1-47324_style=M2002RPQ",
+            "M2002RPQ",
+        ),
+        (
+            "https://www.newbalance.com/pd/2002r/M2002RV1-42829.html#dwvar_M2002RV1-42829_size="
+            "10.5&dwvar_M2002RV1-42829_style=U2002RB&dwvar_M2002RV1-42829_width=D"
+            "&pid=M2002RV1-42829&quantity=1",
+            "U2002RB",
+        ),
+        ("https://www.newbalance.com/pd/2002r/U2002RCA-D-15.html", "U2002RCA"),
+        ("https://www.newbalance.de/de/pd/2002r-protection-pack/M2002RDA-D-07.html", "M2002RDA"),
+        ("https://www.newbalance.com/pd/M2002RHO.html", "M2002RHO"),
+        # a master page alone names no colorway
+        ("https://www.newbalance.com/pd/2002r/M2002RV1-42829.html", None),
+        ("https://www.newbalance.ie/en/pd/2002r/M2002RV1-42829-PMG-EMEA.html", None),
+        ("https://www.joesnewbalanceoutlet.com/pd/2002r/M2002RV1-45663.html", None),
+    ],
+)
+def test_sfcc_style_code(url: str, code: str | None) -> None:
+    assert sfcc_style_code(url) == code
+
+
+def test_url_code_text_keeps_the_path_and_the_chosen_colorway_only() -> None:
+    # a "complete the look" parameter names another shoe, not this page's colorway
+    url = "https://shop.example/p/2002r.html?ref=M2002RDA&dwvar_X-1_style=M2002RHO#top"
+    assert url_code_text(url) == "https://shop.example/p/2002r.html M2002RHO"
+    assert find_style_codes(url_code_text(url)) == ["M2002RHO"]

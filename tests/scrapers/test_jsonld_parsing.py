@@ -576,3 +576,41 @@ def test_commerce_cloud_offer_urls_name_the_size() -> None:
     product = {"@type": "Product", "name": "2002R", "sku": "M2002RDA", "offers": [offer]}
     [read] = extract_jsonld(ld(product), NB_URL).offers
     assert read.size_label == "10.5"
+
+
+def test_a_commerce_cloud_master_page_names_its_colorways_through_variant_urls() -> None:
+    """New Balance's master pages (docs/retailers.md 2.2-2.4): the ProductGroup's id and the
+    SKUs name the master ("U2002RV1-50719"), which is no colorway; each variant's URL chooses one
+    with dwvar_<master>_style=. Before: no style code, every variant left out."""
+    master = "U2002RV1-50719"
+    base = f"https://www.newbalance.fr/fr/pd/2002r/{master}.html"
+    variants = [
+        {
+            "@type": "Product",
+            "name": "2002R",
+            "sku": master,
+            "url": f"{base}?dwvar_{master}_style={style}",
+            "offers": {
+                "@type": "Offer",
+                "price": "150.00",
+                "priceCurrency": "EUR",
+                "availability": "https://schema.org/InStock",
+                "url": f"{base}?dwvar_{master}_style={style}",
+            },
+        }
+        for style in ("U2002RB", "U2002RCA")
+    ]
+    group = {
+        "@context": "https://schema.org",
+        "@type": "ProductGroup",
+        "productGroupID": master,
+        "name": "2002R",
+        "brand": {"@type": "Brand", "name": "New Balance"},
+        "hasVariant": variants,
+    }
+    page = f'<script type="application/ld+json">{json.dumps(group)}</script>'
+    offers = extract_jsonld(page.encode(), base).offers
+    assert [(o.style_code, o.family, o.price) for o in offers] == [
+        ("U2002RB", "2002R", Decimal("150.00")),
+        ("U2002RCA", "2002R", Decimal("150.00")),
+    ]
