@@ -237,6 +237,7 @@ def _parse_shop(raw: Any, index: int, locate: _Locator) -> ShopConfig:
             f"{size_system!r} (known: {', '.join(SIZE_SYSTEMS)})"
         )
     pages = _parse_page_settings(raw, index, name, locate)
+    sfcc = _parse_sfcc_settings(raw, index, name, locate)
     fetch = raw.get("fetch", "http")
     if fetch not in FETCH_MODES:
         raise ConfigError(
@@ -264,7 +265,38 @@ def _parse_shop(raw: Any, index: int, locate: _Locator) -> ShopConfig:
         size_system=size_system,
         fetch=fetch,
         **pages,
+        **sfcc,
     )
+
+
+_SFCC_SITE = re.compile(r"Sites-[A-Za-z0-9_]+-Site/[a-z]{2}(?:_[A-Z]{2})?")
+_SFCC_CATEGORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+def _parse_sfcc_settings(
+    raw: dict[str, Any], index: int, name: str, locate: _Locator
+) -> dict[str, Any]:
+    """sfcc_site and sfcc_category: Commerce Cloud shops only, checked."""
+    values: dict[str, Any] = {}
+    for key, pattern, example in (
+        ("sfcc_site", _SFCC_SITE, "Sites-NBUS-Site/en_US"),
+        ("sfcc_category", _SFCC_CATEGORY, "2002r"),
+    ):
+        if key not in raw:
+            continue
+        if raw["platform"] != "sfcc":
+            raise ConfigError(
+                f"{locate.in_shop(index, key)}: {key} is for Commerce Cloud shops "
+                '(platform = "sfcc")'
+            )
+        value = raw[key]
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            raise ConfigError(
+                f"{locate.in_shop(index, key)}: shop {name!r} has a bad {key} {value!r} "
+                f"(expected something like {example!r})"
+            )
+        values[key] = value
+    return values
 
 
 _PAGE_KEYS = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PLATFORMS = ("shopify", "jsonld", "html")
+PLATFORMS = ("shopify", "jsonld", "html", "sfcc")
 # Platforms that read product pages one by one and so need to be told where the pages are.
 PAGE_PLATFORMS = ("jsonld", "html")
 # How a shop's pages are fetched: a plain HTTP client, or a real Chromium (scrapy-playwright,
@@ -75,6 +75,10 @@ class ShopConfig:
     # guessed without one: a wrong guess would alert on the wrong shoe.
     size_from_sku: str | None = None
     fetch: str = "http"
+    # Salesforce Commerce Cloud stores (platform "sfcc"): the site and locale of the store's
+    # controllers, and the category whose grid lists the colorways (docs/retailers.md 2.1-2.2).
+    sfcc_site: str = "Sites-NBUS-Site/en_US"
+    sfcc_category: str = "2002r"
     # A cron expression for this shop instead of [schedule] default (a drop day, say).
     schedule: str | None = None
 

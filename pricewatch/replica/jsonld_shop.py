@@ -121,8 +121,10 @@ class JsonLdShop(PageShop):
 
 class _Handler(PageHandler):
     def request_kind(self, path: str) -> str | None:
-        if path.startswith("/pd/"):
+        if path.startswith("/pd/") or path.endswith("/Product-Variation"):
             return "products"
+        if path.endswith("/Search-UpdateGrid"):
+            return "listings"
         if path.startswith("/sitemap"):
             return "sitemaps"
         if path.startswith("/c/"):
@@ -132,9 +134,11 @@ class _Handler(PageHandler):
     def route(self, path: str, query: dict[str, list[str]], *, no_data: bool) -> None:
         shop: JsonLdShop = self.server.shop
         if path == "/robots.txt":
+            # made up: newbalance.com's real robots.txt is not in any stored source
             robots = (
-                "User-agent: *\nDisallow: /on/demandware.store/\nDisallow: /search\n"
-                f"Sitemap: {shop.url}/sitemap_index.xml\n"
+                "User-agent: *\n"
+                + "".join(f"Disallow: {SFCC_PATH}/{c}-\n" for c in ("Cart", "Checkout", "Account"))
+                + f"Disallow: /search\nSitemap: {shop.url}/sitemap_index.xml\n"
             )
             self._send(200, robots.encode("utf-8"), "text/plain; charset=utf-8")
         elif path == "/sitemap_index.xml":
@@ -145,6 +149,14 @@ class _Handler(PageHandler):
             self._send(200, _content_sitemap(shop).encode("utf-8"), _XML)
         elif path in ("/", "/c/2002r"):
             self.page(_category_page(shop))
+        elif path == f"{SFCC_PATH}/Search-UpdateGrid":
+            self.page(_grid(shop, query))
+        elif path == f"{SFCC_PATH}/Product-Variation":
+            variation = _variation(shop, query)
+            if variation is None:
+                self.not_found()
+            else:
+                self._send(200, json.dumps(variation).encode(), "application/json")
         else:
             colorway = shop._by_path(path)
             if colorway is None:
@@ -154,6 +166,88 @@ class _Handler(PageHandler):
 
 
 JsonLdShop.handler_class = _Handler
+
+# Salesforce Commerce Cloud's controllers (docs/retailers.md 2.1-2.3), as newbalance.com names them.
+SFCC_SITE = "Sites-NBUS-Site/en_US"
+SFCC_PATH = f"/on/demandware.store/{SFCC_SITE}"
+
+
+def master_of(style: str) -> str:
+    """The Commerce Cloud master ID a colorway hangs under: one per model line, like the real
+    M2002RV1-42829 (docs/retailers.md 2.2); made up, as every value here."""
+    line = style[: style.index("2002") + 5] if "2002" in style else style[:5]
+    return f"{line}V1-{zlib.crc32(line.encode()) % 90000 + 10000}"
+
+
+def _grid(shop: JsonLdShop, query: dict[str, list[str]]) -> str:
+    """Search-UpdateGrid: HTML product tiles of a category, a page at a time."""
+    cgid = (query.get("cgid") or [""])[0]
+    start = int((query.get("start") or ["0"])[0] or 0)
+    size = int((query.get("sz") or ["12"])[0] or 12)
+    members = [c for c in shop.colorways() if c.path.split("/")[2].startswith(cgid)]
+    tiles = []
+    for colorway in members[start : start + size]:
+        master = master_of(colorway.style)
+        link = (
+            f"/pd/{colorway.path.split('/')[2]}/{master}.html?dwvar_{master}_style={colorway.style}"
+        )
+        tiles.append(
+            f'<div class="product" data-pid="{master}"><div class="product-tile">'
+            f'<a class="tile-link" href="{html.escape(link)}">{html.escape(colorway.name)}</a>'
+            "</div></div>"
+        )
+    return "\n".join(tiles)
+
+
+def _variation(shop: JsonLdShop, query: dict[str, list[str]]) -> dict[str, Any] | None:
+    """Product-Variation: one colorway in one width as JSON, per-size ``selectable``."""
+    master = (query.get("pid") or [""])[0]
+    style = (query.get(f"dwvar_{master}_style") or [""])[0]
+    width = (query.get(f"dwvar_{master}_width") or ["D"])[0]
+    colorway = next((c for c in shop.colorways() if c.style == style), None)
+    if colorway is None or master_of(style) != master or width != "D":
+        return None
+    price: dict[str, Any] = {"sales": {"value": float(colorway.price), "currency": shop.currency}}
+    if colorway.list_price:
+        price["list"] = {"value": float(colorway.list_price), "currency": shop.currency}
+    sizes = [
+        {
+            "id": size,
+            "value": size,
+            "displayValue": size,
+            "selectable": stock,
+            "variantID": f"{style}{size.replace('.', '')}D"[:20],
+        }
+        for size, stock in colorway.sizes.items()
+    ]
+    return {
+        "action": "Product-Variation",
+        "product": {
+            "id": style,
+            "masterId": master,
+            "productName": colorway.name,
+            "brand": colorway.brand,
+            "available": any(colorway.sizes.values()),
+            "price": price,
+            "selectedProductUrl": f"/pd/2002r/{master}.html?dwvar_{master}_style={style}",
+            "images": {
+                "productDetail": [
+                    {"url": f"https://nb.scene7.com/is/image/NB/{style.lower()}_nb_02_i"}
+                ]
+            },
+            "variationAttributes": [
+                {
+                    "attributeId": "style",
+                    "values": [{"id": style, "value": style, "selected": True}],
+                },
+                {"attributeId": "size", "values": sizes},
+                {
+                    "attributeId": "width",
+                    "values": [{"id": "D", "value": "D", "selected": True, "selectable": True}],
+                },
+            ],
+        },
+    }
 
 
 # ---------------------------------------------------------------------------- sitemaps
