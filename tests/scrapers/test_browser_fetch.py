@@ -11,7 +11,7 @@ import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
-from pricewatch.config import Config
+from pricewatch.config import Config, ShopConfig
 from pricewatch.crawl import run_crawl
 from pricewatch.replica import JsonLdShop
 from pricewatch.store import Store
@@ -75,3 +75,14 @@ def test_without_the_extra_a_browser_shop_is_turned_away_with_the_reason() -> No
     asyncio.run(middleware.process_request(robots))
     assert "playwright" not in robots.meta
     assert BROWSER_MISSING.startswith("fetch = browser")
+
+
+@needs_browser
+def test_a_commerce_cloud_store_through_the_browser(tmp_path: Path) -> None:
+    """Product-Variation's JSON as Chromium shows it (its JSON viewer page) is still read."""
+    with JsonLdShop() as shop:
+        nb = ShopConfig(name="NB", platform="sfcc", url=shop.url, currency="USD", fetch="browser")
+        config = Config(shops=(nb,), db_path=tmp_path / "sfcc.db", crawl=FAST_CRAWL)
+        [report] = run_crawl(config, config.shops)
+    assert report.status == "ok", report.error
+    assert 10.0 in stored_sizes(config.db_path) and report.variants > 50
