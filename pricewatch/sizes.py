@@ -165,10 +165,26 @@ _LABEL_WORDS = re.compile(
 )
 # Trailing words after a dash, a bar or in brackets: dropped unless they are a width or a size
 # system ("10 - Wide", "44 (EU)").
-_TAIL = re.compile(r"\s+[-–—|]\s+(?P<dash>[^\d]*)$|\s*\((?P<paren>[^\d()]*)\)\s*$")
+_TAIL = re.compile(r"\s+[-–—|]\s+(?P<dash>[^\d]*|[246]E)$|\s*\((?P<paren>[^\d()]*)\)\s*$")
 _KEPT_TAIL = re.compile(rf"^\s*(?:{_WIDTH_PATTERN}|us|uk|eur?|cm|jp)\s*$", re.IGNORECASE)
 # A width written before the size with 宽 ("wide"), as Asian marketplaces do: "D宽 42", "2E宽 42".
 _CJK_WIDTH = re.compile(r"(?P<width>2E|4E|6E|[BD])\s*[宽寬]\s*", re.IGNORECASE)
+# A width code written before the size as its own word ("2E 10", "4E US 11", "D 42"): moved
+# behind the number, where the segment pattern reads it. Only codes, not width words: "W 11.5"
+# is women's sizing, and "Wide" alone before a number is rare enough to stay unread.
+_LEADING_WIDTH = re.compile(
+    r"^\s*(?P<width>2E|4E|6E|EEEE|EE|[BD])\s+(?=(?:us|uk|eur?|cm|jp)?\s*\d)", re.IGNORECASE
+)
+# Stock counts after the size ("US 9 - Only 2 left", "42 (3 left)", "43 – Nur noch 1 verfügbar",
+# "44 - Últimas 2 unidades"): like the other stock words, they only have to go.
+_STOCK_COUNT = re.compile(
+    r"\s*(?:[-–—|]\s+|\()\s*"
+    r"(?:only|just|nur\s+noch|noch|plus\s+que|encore|[úu]ltim[oa]s?|solo|ainda|apenas)?\s*"
+    r"\d{1,3}\s*(?:left|in\s+stock|available|verf[üu]gbar|auf\s+lager|st(?:ü|ue|u)ck"
+    r"|unidad(?:es)?|dispon[ií]ve(?:is|l)|disponibles?|restante?s?|rimast[ie]|pairs?|paar)"
+    r"\s*!?\s*\)?\s*$",
+    re.IGNORECASE,
+)
 # Mondopoint: the foot's length in millimetres ("Mondo 280" = 28 cm).
 _MONDO = re.compile(r"\bmondo(?:point)?\s*(?P<mm>\d{3})\b", re.IGNORECASE)
 # A bare number that cannot be US or UK (over 18) is EU (34-50) or cm (20-33.5).
@@ -177,13 +193,18 @@ _CM_RANGE = (20.0, 33.5)
 
 
 def _strip_words(text: str) -> str:
-    """A label without the words shops write around the size ("Tamanho: 44 - Em Stock" -> "44"),
-    a 宽 width moved behind the number ("D宽 42" -> "42 D"), Mondopoint as cm."""
+    """A label without the words shops write around the size ("Tamanho: 44 - Em Stock" -> "44",
+    "US 9 - Only 2 left" -> "US 9"), a width before the number moved behind it ("D宽 42" ->
+    "42 D", "2E 10" -> "10 2E"), Mondopoint as cm."""
     width = _CJK_WIDTH.search(text)
     if width:
         text = f"{_CJK_WIDTH.sub('', text, count=1)} {width.group('width')}"
     text = _MONDO.sub(lambda m: f"{int(m.group('mm')) / 10:g} cm", text)
     text = _LABEL_WORDS.sub(" ", text)
+    text = _STOCK_COUNT.sub("", text)
+    leading = _LEADING_WIDTH.match(text)
+    if leading:
+        text = f"{text[leading.end() :]} {leading.group('width')}"
     while (tail := _TAIL.search(text)) is not None:
         words = tail.group("dash") if tail.group("dash") is not None else tail.group("paren")
         text = text[: tail.start()]

@@ -413,6 +413,16 @@ def test_eu_round_trip(row: tuple[float, float, float]) -> None:
         ("Mondo 280", 10.0, None, "cm"),
         ("44", 10.0, None, "eu"),  # no US size is 44: a bare 44 on a shop is EU
         ("27.5", 9.5, None, "cm"),  # ... and a bare 27.5 is cm (Japan, Korea)
+        ("2E 10", 10.0, "2E", "us"),  # a width code before the size
+        ("4E US 11", 11.0, "4E", "us"),
+        ("D 42", 8.5, "D", "eu"),
+        ("US 10 - 2E", 10.0, "2E", "us"),
+        ("Size: US 9 - Only 2 left", 9.0, None, "us"),  # stock counts after the size
+        ("42 (3 left)", 8.5, None, "eu"),
+        ("43 – Nur noch 1 verfügbar", 9.5, None, "eu"),
+        ("44 - Últimas 2 unidades", 10.0, None, "eu"),
+        ("Taille 42 - Plus que 2 disponibles", 8.5, None, "eu"),
+        ("W 11.5", 10.0, None, "us_w"),  # W before a number is women's sizing, not a width
     ],
 )
 def test_sizes_with_words_around_them(
@@ -424,7 +434,15 @@ def test_sizes_with_words_around_them(
 
 CHART_ROWS = list(sizes._CHART)
 WORDS_BEFORE = ["", "Size ", "Size: ", "Tamanho: ", "Größe ", "Taille ", "Talla ", "サイズ "]
-WORDS_AFTER = ["", " - Em Stock", " – nicht verfügbar", " (sold out)", " | Notify me"]
+WORDS_AFTER = [
+    "",
+    " - Em Stock",
+    " – nicht verfügbar",
+    " (sold out)",
+    " | Notify me",
+    " - Only 2 left",
+    " (1 left)",
+]
 
 
 @given(
