@@ -37,7 +37,7 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from pricewatch.config import CRAWL_DEFAULTS, ShopConfig
-from pricewatch.styles import colorway_name, identify_2002r
+from pricewatch.styles import colorway_name, identify_2002r, url_code_text
 from scrapers.items import ListingItem, ProductItem, by_product
 from scrapers.parsing.buybutton import apply_buy_button, buy_button_state
 from scrapers.parsing.failures import error_reason
@@ -256,7 +256,7 @@ def with_buy_button(data: PageData, page: bytes) -> PageData:
 
 def page_style(url: str) -> str:
     """The 2002R style code a product page's URL names, or "" (never raises)."""
-    match = identify_2002r(title="", handle=url)
+    match = identify_2002r(title="", handle=url_code_text(url))
     return match.style_code if match else ""
 
 

@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
+from pricewatch.changes import EventKind
 from pricewatch.config import Config, ShopConfig
+from pricewatch.items import ProductItem
+from pricewatch.models import CrawlStatus
+from pricewatch.recording import RecordedCrawl, record_crawl
+from pricewatch.store import Store
+from pricewatch.subscriptions import add_subscription, upsert_chat
 from scrapers.parsing.buybutton import apply_buy_button, buy_button_state
 from scrapers.parsing.jsonld import Offer, extract_jsonld
 from scrapers.spiders.jsonld import JsonLdSpider
@@ -89,7 +96,7 @@ def test_buttons_read_from_attributes() -> None:
 SHOP = ShopConfig(name="NB", platform="jsonld", url="https://nb.example", currency="USD")
 
 
-def page(availability: str | None, button: str) -> HtmlResponse:
+def page(availability: str | None, button: str, style: str = "M2002RDA") -> HtmlResponse:
     offer_node = {"@type": "Offer", "price": "150.00", "priceCurrency": "USD"}
     if availability:
         offer_node["availability"] = f"https://schema.org/{availability}"
@@ -97,7 +104,7 @@ def page(availability: str | None, button: str) -> HtmlResponse:
         "@context": "https://schema.org",
         "@type": "Product",
         "name": "New Balance 2002R",
-        "sku": "M2002RDA",
+        "sku": style,
         "brand": {"@type": "Brand", "name": "New Balance"},
         "offers": offer_node,
     }
@@ -105,7 +112,7 @@ def page(availability: str | None, button: str) -> HtmlResponse:
         '<html><head><script type="application/ld+json">'
         f"{json.dumps(product)}</script></head><body>{button}</body></html>"
     )
-    url = "https://nb.example/pd/2002r/M2002RDA.html"
+    url = f"https://nb.example/pd/2002r/{style}.html"
     return HtmlResponse(url=url, body=body.encode(), encoding="utf-8", request=Request(url))
 
 
@@ -126,3 +133,49 @@ def test_the_spider_applies_the_button(
     crawler.spider = spider
     [item], _ = spider_output(spider.parse_product(page(availability, button)))
     assert (item.style_code, item.price, item.available) == ("M2002RDA", Decimal("150.00"), read)
+
+
+def test_instock_under_a_disabled_button_restocks_nobody_through_record_crawl(
+    tmp_path: Path,
+) -> None:
+    """Page -> spider -> record_crawl on a real database, a subscriber told of everything: the
+    JSON-LD's InStock under a disabled button leaves the stored sell-out as it was (no event, no
+    alert); the same page with its button enabled is the restock."""
+    crawler = get_crawler(JsonLdSpider, {"PRICEWATCH_CONFIG": Config(shops=(SHOP,))})
+    spider = JsonLdSpider.from_crawler(crawler, shop=SHOP.name)
+    crawler.spider = spider
+    config = Config(shops=(SHOP,))
+
+    def crawl(availability: str, button: str) -> RecordedCrawl:
+        # a second colorway, read fine, so the crawl is ok and only the first size is unknown
+        pages = [page(availability, button), page("InStock", enabled, "M2002RHO")]
+        products = [
+            item
+            for response in pages
+            for item in spider.parse_product(response)
+            if isinstance(item, ProductItem)
+        ]
+        crawl_id = store.start_crawl(SHOP.name, SHOP.platform, SHOP.url, SHOP.currency)
+        stats = {"pricewatch/pages_ok": 1}
+        return record_crawl(store, crawl_id, SHOP, products, stats, "finished", config)
+
+    def stock() -> str:
+        row = store.db.execute(
+            "SELECT stock FROM variants WHERE style_code = 'M2002RDA'"
+        ).fetchone()
+        return str(row[0])
+
+    disabled = '<button class="add-to-cart" disabled>Add</button>'
+    enabled = '<button class="add-to-cart">Add</button>'
+    with Store(tmp_path / "button.db") as store:
+        upsert_chat(store, 1)
+        add_subscription(store, 1, style_code=None, kinds=list(EventKind))
+        crawl("OutOfStock", disabled)
+        assert stock() == "sold_out"
+        for _ in range(3):
+            unknown = crawl("InStock", disabled)
+            assert unknown.status == CrawlStatus.OK and unknown.events == []
+            assert unknown.alerts.queued == 0 and stock() == "sold_out"
+        restock = crawl("InStock", enabled)
+        assert [e.kind for e in restock.events] == [EventKind.RESTOCK]
+        assert restock.alerts.queued == 1 and stock() == "in_stock"
