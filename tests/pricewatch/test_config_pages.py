@@ -129,9 +129,19 @@ def test_html_shop_needs_selectors_and_jsonld_shop_takes_none() -> None:
         parse_config(jsonld_with_selectors)
 
 
-def test_default_config_has_newbalance_com_disabled() -> None:
-    nb = parse_config(packaged_config("default")).shop("New Balance US")
-    assert (nb.platform, nb.enabled, nb.url_patterns) == ("jsonld", False, ("/pd/2002r",))
+def test_default_config_has_new_balances_stores_read_through_a_browser_and_disabled() -> None:
+    config = parse_config(packaged_config("default"))
+    stores = {
+        name: config.shop(name) for name in ("New Balance US", "New Balance UK", "New Balance EU")
+    }
+    assert {(s.platform, s.fetch, s.enabled) for s in stores.values()} == {
+        ("sfcc", "browser", False)
+    }
+    assert [s.sfcc_site for s in stores.values()] == [
+        "Sites-NBUS-Site/en_US",
+        "Sites-NBUK-Site/en_GB",
+        "Sites-NBEU-Site/en_IE",
+    ]
 
 
 def test_a_size_read_from_the_sku_is_the_shops_own_pattern() -> None:
