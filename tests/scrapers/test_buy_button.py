@@ -23,16 +23,22 @@ from pricewatch.subscriptions import add_subscription, upsert_chat
 from scrapers.parsing.buybutton import apply_buy_button, buy_button_state
 from scrapers.parsing.jsonld import Offer, extract_jsonld
 from scrapers.spiders.jsonld import JsonLdSpider
-from tests.support import FIXTURES, spider_output
+from tests.support import FIXTURES, load_fixture, spider_output
 
 REALDATA = FIXTURES / "realdata"
 STOCKCENTER = "jsonld-html-stockcenter-ar-puma-botines-sfcc-product-extraction-benchmark.html"
+NAY = "jsonld-html-nay-sk-garni-disabled-basket-product-extraction-benchmark.html"
 
 
 @pytest.mark.parametrize(
     ("name", "state"),
     [
         (STOCKCENTER, False),
+        (NAY, False),
+        (
+            "jsonld-html-stockcenter-ar-nike-top-disabled-cart-product-extraction-benchmark.html",
+            False,
+        ),
         ("jsonld-html-johnlewis-gant-boot-lowercase-type-product-extraction-benchmark.html", True),
         ("jsonld-html-zalando-ie-adidas-slides-product-extraction-benchmark.html", True),
         ("jsonld-html-zara-be-boots-per-size-products-product-extraction-benchmark.html", True),
@@ -49,6 +55,25 @@ def test_a_disabled_button_makes_jsonld_instock_unknown_on_a_real_page() -> None
     assert offer.available is True  # what the JSON-LD claims
     [read] = apply_buy_button([offer], buy_button_state(page))
     assert read.available is None and read.price == offer.price  # unknown, kept with its price
+
+
+def test_the_benchmarks_hand_checked_sell_out_is_never_read_as_in_stock() -> None:
+    """nay.sk's JSON-LD says InStock; the benchmark's people, looking at the page, said
+    OutOfStock: its add-to-basket button is disabled. Before: in stock (a false restock);
+    after: unknown."""
+    truth = load_fixture("realdata/jsonld-html-ground-truth-product-extraction-benchmark.json")
+    assert truth["ccbaa81cc89eaa70df015c6c970c673efc462414b8760440a75b9afd3ee4df0c"][
+        "availability"
+    ] == ["OutOfStock"]
+    page = (REALDATA / NAY).read_bytes()
+    [offer] = extract_jsonld(page, "https://www.nay.sk/").offers
+    assert (offer.name, offer.price, offer.available) == (
+        "Garni 570 Easy II čierna",
+        Decimal("54.5"),
+        True,
+    )
+    [read] = apply_buy_button([offer], buy_button_state(page))
+    assert read.available is None
 
 
 def offer(available: bool | None, style: str = "M2002RDA") -> Offer:
