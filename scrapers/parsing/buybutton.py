@@ -50,15 +50,18 @@ def apply_buy_button(offers: Iterable[Offer], button: bool | None) -> tuple[Offe
     """The offers with the page's button state applied to one colorway's page.
 
     No enabled button: a stated in stock becomes unknown (never in stock). An offer that states
-    no availability takes the button's state. Pages with several colorways are left as they are:
-    the button belongs to the one shown, which the page does not say."""
+    no availability is in stock under an enabled button, else unknown. Pages with several
+    colorways are left as they are: the button belongs to the one shown, which the page does
+    not say."""
     offers = tuple(offers)
     if button is None or len({o.style_code for o in offers}) > 1:
         return offers
     out: list[Offer] = []
     for offer in offers:
         if offer.available is None:
-            offer = replace(offer, available=button)
+            # an enabled button says it can be bought; a disabled one is no sell-out (Commerce
+            # Cloud disables it until a size is chosen: StockCenter's real page), so unknown
+            offer = replace(offer, available=True if button else None)
         elif offer.available and not button:
             offer = replace(offer, available=None)
         out.append(offer)

@@ -95,8 +95,8 @@ def offer(available: bool | None, style: str = "M2002RDA") -> Offer:
         (True, False, None),  # InStock, no enabled button: unknown, never in stock
         (True, True, True),
         (False, True, False),  # a sold-out size stays sold out under an enabled button
-        (None, True, True),  # no availability: the button's state
-        (None, False, False),
+        (None, True, True),  # no availability: buyable under an enabled button
+        (None, False, None),  # ... but a disabled one is no sell-out (disabled until a size)
         (None, None, None),  # no availability, no button: unknown, kept
         (True, None, True),  # a button built by JavaScript says nothing
     ],
