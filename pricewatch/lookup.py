@@ -109,6 +109,8 @@ def resolve(text: str, tracked: Collection[str] = ()) -> str:
             raise NoStyleCode(matches[0])
         return matches[0].style_code
     if matches:
+        # the ones shops list first: "did you mean" shows five at most
+        matches.sort(key=lambda m: m.style_code not in tracked)
         raise AmbiguousColorway(text, matches)
     raise UnknownColorway(text, suggest(text, tracked))
 

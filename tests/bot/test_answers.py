@@ -707,9 +707,9 @@ def test_names_work_wherever_a_style_code_does(store: Store) -> None:
     [price] = answers.price_replies(store, "rain cloud 10")
     assert price.text.startswith("<b>M2002RDA (Protection Pack Rain Cloud)</b> · US 10")
     [ambiguous] = answers.price_replies(store, "phantom")
-    assert ambiguous.text == (
-        "“phantom” could be 2 colorways: did you mean Protection Pack Phantom (M2002RDB) "
-        "or Core Pack Phantom (M2002RHO)?"
+    assert ambiguous.text == (  # the one a shop lists (M2002RHO) first
+        "“phantom” could be 2 colorways: did you mean Core Pack Phantom (M2002RHO) "
+        "or Protection Pack Phantom (M2002RDB)?"
     )
     no_code = manage.subscribe_command(store, CHAT, "jjjjound 10", limit=25)
     assert no_code.text.startswith("JJJJound GORE-TEX has no known style code yet")

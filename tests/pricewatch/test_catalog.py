@@ -9,7 +9,7 @@ import pytest
 
 from pricewatch.catalog import FAMILIES, CatalogError, load_catalog, parse_catalog
 from pricewatch.lookup import AmbiguousColorway, NoStyleCode, UnknownColorway, resolve
-from pricewatch.styles import find_style_codes
+from pricewatch.styles import KNOWN_COLORWAYS, find_style_codes, identify_2002r
 
 
 def test_the_packaged_catalog_loads_and_every_code_is_a_2002r_code() -> None:
@@ -27,6 +27,20 @@ def test_the_packaged_catalog_loads_and_every_code_is_a_2002r_code() -> None:
     assert catalog.retail_prices()["M2002NA"] == (Decimal("165.00"), "USD")
     assert list(catalog.families())[:3] == ["Inline", "Core", "Protection Pack"]
     assert Counter(c.family for c in catalog.colorways)["Mule"] == 4  # the mule family shown
+
+
+def test_every_catalog_code_is_one_the_spiders_recognise_and_only_h_m_names_are_shown() -> None:
+    for colorway in load_catalog().colorways:
+        if colorway.style_code is None:
+            continue
+        code = colorway.style_code
+        for found in (
+            identify_2002r(title=f"New Balance 2002R {code}"),
+            identify_2002r(title="New Balance 2002R", skus=[f"{code}-D-10"]),
+        ):
+            assert found is not None and found.style_code == code
+        shown = KNOWN_COLORWAYS.get(colorway.style_code)
+        assert shown == (colorway.name if colorway.confidence in "HM" else None)
 
 
 @pytest.mark.parametrize(
@@ -56,6 +70,11 @@ def test_a_name_several_colorways_share_asks_which() -> None:
         "“phantom” could be 2 colorways: did you mean Protection Pack Phantom (M2002RDB) "
         "or Core Pack Phantom (M2002RHO)?"
     )
+    with pytest.raises(AmbiguousColorway) as raised:  # the one the shops list comes first
+        resolve("phantom", {"M2002RHO"})
+    assert "did you mean Core Pack Phantom (M2002RHO) or Protection Pack Phantom" in str(
+        raised.value
+    )
     with pytest.raises(AmbiguousColorway) as raised:
         resolve("mule")
     assert len(raised.value.matches) == 4
@@ -65,6 +84,17 @@ def test_a_collab_without_a_code_is_found_but_cannot_be_watched() -> None:
     with pytest.raises(NoStyleCode) as raised:
         resolve("jjjjound")
     assert str(raised.value).startswith("JJJJound GORE-TEX has no known style code yet")
+    for text, key in [
+        ("homegoods", "sneakersnstuff-homegoods-mule"),
+        ("beams", "beams-mule"),
+        ("bape", "bape"),
+    ]:
+        with pytest.raises(NoStyleCode) as unwatchable:
+            resolve(text)
+        assert unwatchable.value.colorway.key == key
+    with pytest.raises(AmbiguousColorway) as pair:  # the Shoe Palace two-pack
+        resolve("volcanic rock")
+    assert [c.collab for c in pair.value.matches] == ["Shoe Palace", "Shoe Palace"]
 
 
 def test_unknown_text_suggests_close_names_and_codes() -> None:
