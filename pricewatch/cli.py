@@ -497,7 +497,9 @@ def replica(ports: tuple[int, ...]) -> None:
     show_default=True,
     help="Database for the demo (recreated on each run).",
 )
-@click.option("--style", default="M2002RDA", show_default=True, help="Colorway to follow.")
+@click.option(
+    "--style", default="M2002RDA", show_default=True, help="Colorway to follow (code or name)."
+)
 @click.option("--size", default="10", show_default=True, help="Size to follow (US men's).")
 def demo(db_path: str, style: str, size: str) -> None:
     """Offline demo of the whole pipeline against a local replica shop.
@@ -514,6 +516,7 @@ def demo(db_path: str, style: str, size: str) -> None:
     from pricewatch.demo import run_demo
 
     with clear_errors():
+        style = resolve(style)
         run_demo(Path(db_path), style=style, size_us=parse_user_size(size), console=console)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.table import Table
 
+from pricewatch.catalog import FAMILIES
 from pricewatch.crawl import CrawlReport
 from pricewatch.history import (
     Change,
@@ -24,10 +25,12 @@ from pricewatch.history import (
     Offer,
     PricePoint,
 )
+from pricewatch.lookup import family_of
 from pricewatch.models import Stock
 from pricewatch.prices import format_price
 from pricewatch.sizes import format_size
 from pricewatch.status import WatchStatus
+from pricewatch.styles import KNOWN_COLORWAYS
 
 FORMATS = ("table", "csv", "json")
 
@@ -147,22 +150,30 @@ def summary_table(summary: HistorySummary) -> Table:
 
 
 def colorways_table(rows: Sequence[ColorwaySummary]) -> Table:
+    """Tracked colorways grouped by family (the catalog's, in its order), names in full."""
     table = Table(title="Tracked 2002R colorways", title_justify="left")
     for column in ("style code", "colorway", "family", "shops", "sizes in stock", "cheapest now"):
         table.add_column(column)
+    by_family: dict[str, list[ColorwaySummary]] = {family: [] for family in FAMILIES}
     for row in rows:
-        cheapest = "; ".join(
-            f"{format_price(o.price, o.currency)} at {o.shop} ({_size(o.size_us, o.size_label)})"
-            for o in row.cheapest
-        )
-        table.add_row(
-            row.style_code,
-            row.name or "",
-            row.family,
-            ", ".join(row.shops),
-            str(row.sizes_in_stock),
-            cheapest or "none in stock",
-        )
+        by_family.setdefault(family_of(row.style_code), []).append(row)
+    for family, members in by_family.items():
+        for row in members:
+            cheapest = "; ".join(
+                f"{format_price(o.price, o.currency)} at {o.shop} "
+                f"({_size(o.size_us, o.size_label)})"
+                for o in row.cheapest
+            )
+            table.add_row(
+                row.style_code,
+                KNOWN_COLORWAYS.get(row.style_code) or row.name or "",
+                family,
+                ", ".join(row.shops),
+                str(row.sizes_in_stock),
+                cheapest or "none in stock",
+            )
+        if members:
+            table.add_section()
     return table
 
 

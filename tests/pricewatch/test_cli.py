@@ -79,6 +79,21 @@ def test_colorways_json_and_csv(crawled: tuple[Path, Path]) -> None:
     assert next(csv.DictReader(io.StringIO(text)))["style_code"] == "IV2002RA"
 
 
+def test_colorways_table_groups_by_family_with_catalog_names(crawled: tuple[Path, Path]) -> None:
+    _, db = crawled
+    result = CliRunner().invoke(cli, ["colorways", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    first_line = {}
+    for number, line in enumerate(result.output.splitlines()):
+        code = line.strip("│ ").split(" ")[0]
+        first_line.setdefault(code, (number, line))
+    # families in the catalog's order (Inline, Core, Protection Pack, GORE-TEX, Mule, Collab,
+    # Kids), not by code: the kids' IV2002RA last, the Salehe Bembury collab before it
+    order = ["U2002RBL", "M2002RHO", "M2002RDA", "M2002RXU", "M2002NA", "ML2002R1", "IV2002RA"]
+    assert [first_line[code][0] for code in order] == sorted(first_line[c][0] for c in order)
+    assert "Protection" in first_line["M2002RDA"][1] and "Mule" in first_line["M2002NA"][1]
+
+
 def test_history_formats_and_size_systems(crawled: tuple[Path, Path]) -> None:
     _, db = crawled
     runner = CliRunner()
@@ -122,6 +137,14 @@ def test_bad_input_is_one_clear_line(
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_demo_takes_a_name_and_an_ambiguous_one_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    result = CliRunner().invoke(cli, ["demo", "--style", "phantom", "--db", str(db)])
+    assert result.exit_code == 2
+    assert "did you mean Protection Pack Phantom (M2002RDB) or Core Pack" in result.output
+    assert "Traceback" not in result.output and not db.exists()  # nothing started
 
 
 def test_missing_database_and_bad_config_are_clear(tmp_path: Path) -> None:
