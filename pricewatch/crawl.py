@@ -93,12 +93,14 @@ def crawl_settings(
     if log_file is not None:  # the whole log, to a file; the console stays for the summary
         settings.set("LOG_FILE", str(log_file), priority="cmdline")
         settings.set("LOG_LEVEL", "INFO", priority="cmdline")
-    if any(shop.fetch == "browser" for shop in config.shops) and _browser_installed():
+    if any(shop.fetch == "browser" for shop in config.shops) and browser_installed():
         settings.update(browser_settings(config), priority="cmdline")
     return settings
 
 
-def _browser_installed() -> bool:
+def browser_installed() -> bool:
+    """Whether scrapy-playwright (the `.[browser]` extra) is installed; the Chromium itself is
+    the config's `browser_path`."""
     import importlib.util
 
     return importlib.util.find_spec("scrapy_playwright") is not None

@@ -19,7 +19,7 @@ from pricewatch.history import parse_timestamp
 from pricewatch.models import Stock
 from pricewatch.outbox import Alert
 from pricewatch.prices import from_minor
-from pricewatch.store import Store
+from pricewatch.store import Store, money
 
 __all__ = ["LOW_WINDOW_DAYS", "Deal", "Elsewhere", "deal_context", "low_mark"]
 
@@ -131,8 +131,8 @@ def deal_context(
         if alert.kind != EventKind.PRICE_RISE:
             low = low_mark(
                 alert.new_price,
-                _money(window_minor, alert.currency),
-                _money(ever_minor, alert.currency),
+                money(window_minor, alert.currency),
+                money(ever_minor, alert.currency),
                 parse_timestamp(first.replace("Z", "+00:00")) if first else None,
                 moment,
             )
@@ -157,7 +157,3 @@ def deal_context(
             ),
         )
     return deals
-
-
-def _money(minor: int | None, currency: str) -> Decimal | None:
-    return from_minor(minor, currency) if minor is not None else None

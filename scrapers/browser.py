@@ -10,25 +10,21 @@ switched on by `pricewatch.crawl.crawl_settings`, for configs that have such a s
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Self
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
+from pricewatch.crawl import browser_installed
+
 BROWSER_MISSING = "fetch = browser needs scrapy-playwright: pip install '.[browser]'"
-
-
-def browser_available() -> bool:
-    """Whether scrapy-playwright is installed (the Chromium itself is the config's)."""
-    return importlib.util.find_spec("scrapy_playwright") is not None
 
 
 class BrowserFetchMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.available = browser_available()
+        self.available = browser_installed()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

@@ -118,27 +118,20 @@ _GTIN_KEYS = ("gtin13", "gtin12", "gtin14", "gtin8", "gtin")
 def parse_document(html: str | bytes, encoding: str = "utf-8") -> HtmlElement:
     """An lxml tree of a page, as extruct parses it (Scrapy responses have one already:
     ``response.selector.root``)."""
-    from extruct.utils import parse_html  # see _extruct_jsonld
+    # extruct's package import pulls in rdflib and mf2py (0.2-0.5 s): imported when a tree is
+    # needed, so a crawl of Shopify shops only never pays for it
+    from extruct.utils import parse_html
 
     tree: HtmlElement = parse_html(html, encoding=encoding)
     return tree
 
 
-def _extruct_jsonld() -> Any:
-    # extruct's package import pulls in rdflib and mf2py (0.2-0.5 s): imported when a page is
-    # read, so a crawl process of Shopify shops only never pays for it.
-    from extruct.jsonld import JsonLdExtractor
-
-    return JsonLdExtractor()
-
-
 def jsonld_items(document: HtmlElement) -> tuple[list[Any], int]:
     """The JSON-LD items of every block on the page, and how many blocks were unreadable.
 
-    extruct reads all blocks at once and one broken block (a trailing comma that even its
-    jstyleson fallback cannot mend, a truncated script) raises for the whole page, so each
-    block is read on its own and a broken one is skipped."""
-    extractor = _extruct_jsonld()
+    Each block is read on its own with `read_block` (as extruct reads one), so one broken block
+    (a trailing comma that even jstyleson cannot mend, a truncated script) is skipped instead of
+    failing the whole page."""
     items: list[Any] = []
     broken = 0
     for script in document.xpath("//script[@type]"):
@@ -146,7 +139,7 @@ def jsonld_items(document: HtmlElement) -> tuple[list[Any], int]:
         if kind != "application/ld+json":
             continue
         try:
-            items.extend(extractor.extract_items(script))
+            items.extend(read_block(script.xpath("string()")))
         except ValueError:  # json.JSONDecodeError and jstyleson's errors are ValueErrors
             broken += 1
     return items, broken
@@ -193,7 +186,7 @@ def extract_jsonld(
     """Every offer of every product in the page's JSON-LD. Raw pages (bytes or text) are not
     parsed as HTML: the blocks are cut out of them and only they are read (a 250 KB page in
     well under a millisecond, where an lxml parse takes several); a parsed tree (what the
-    html spider has anyway) is read through extruct."""
+    html spider has anyway) has its blocks read the same way, one by one."""
     if isinstance(page, HtmlElement):
         items, broken = jsonld_items(page)
     else:

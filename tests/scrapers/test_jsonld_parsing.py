@@ -533,7 +533,7 @@ REAL_PAGES = sorted(
 
 @pytest.mark.parametrize("path", REAL_PAGES, ids=lambda p: p.stem[12:40])
 def test_blocks_cut_from_raw_bytes_read_as_the_parsed_page_does(path: Path) -> None:
-    """The fast path (no HTML parse) and extruct on the lxml tree agree on real pages."""
+    """The fast path (no HTML parse) and the parsed lxml tree agree on real pages."""
     raw = path.read_bytes()
     fast = extract_jsonld(raw, "https://shop.example/")
     parsed = extract_jsonld(parse_document(raw), "https://shop.example/")
