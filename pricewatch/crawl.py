@@ -153,6 +153,19 @@ def new_log_file(folder: Path, keep: int = LOGS_KEPT) -> Path:
     return folder / f"crawl-{stamp}-{os.getpid()}.log"
 
 
+def crawl_start(
+    config: Config, shops: tuple[ShopConfig, ...], time_limit: float | None
+) -> tuple[float, int]:
+    """What a crawl runner needs before it starts: its time limit, and the newest crawl id so
+    far (the crawls after it are the ones it started)."""
+    if not shops:
+        raise CrawlError("no shops to crawl (every shop in the config is disabled?)")
+    limit = time_limit if time_limit is not None else config.crawl.time_limit
+    with Store(config.db_path) as store:
+        last_id = int(store.db.execute("SELECT coalesce(max(id), 0) FROM crawls").fetchone()[0])
+    return limit, last_id
+
+
 def run_crawl(
     config: Config,
     shops: tuple[ShopConfig, ...],
@@ -166,11 +179,7 @@ def run_crawl(
     Setting `cancel` stops the crawl gracefully (SIGTERM: Scrapy closes the spiders, whose
     crawls are then recorded as not ok, so nothing is half-written and nothing is detected).
     """
-    if not shops:
-        raise CrawlError("no shops to crawl (every shop in the config is disabled?)")
-    limit = time_limit if time_limit is not None else config.crawl.time_limit
-    with Store(config.db_path) as store:
-        last_id = store.db.execute("SELECT coalesce(max(id), 0) FROM crawls").fetchone()[0]
+    limit, last_id = crawl_start(config, shops, time_limit)
     command = [sys.executable, "-m", "pricewatch.crawl_child", "--log-level", log_level]
     if log_level == "WARNING":  # not verbose: Scrapy's log goes to a file, not the console
         command += ["--log-file", str(new_log_file(config.db_path.parent / LOG_FOLDER))]

@@ -7,23 +7,20 @@ through the usual pipeline. It talks JSON lines: the config first, then requests
 (``{"id": 7, "shops": ["Kith"]}``, ``{"cancel": 7}``, ``{"exit": true}``), and on its own
 channel (the original stdout; Python's stdout goes to stderr, so nothing a library prints can
 garble it) one ``{"id": 7, "done": true, "rss_mb": 84.1}`` per finished request. Stdin closed
-(the parent gone) stops it. numpy and pandas are kept out, as in `pricewatch.crawl_child`.
+(the parent gone) stops it. `pricewatch.lean` comes first: no numpy or pandas here.
 """
 
+import pricewatch.lean  # noqa: F401, I001  (first, on purpose: see its docstring)
+import argparse
+import json
+import os
 import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
 
-for _heavy in ("numpy", "pandas"):
-    sys.modules.setdefault(_heavy, None)  # type: ignore[arg-type]  # `import numpy` fails
-
-import argparse  # noqa: E402  (after the lines above, on purpose)
-import json  # noqa: E402
-import os  # noqa: E402
-import threading  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import IO, Any  # noqa: E402
-
-from pricewatch.config import Config  # noqa: E402
-from pricewatch.crawl import crawl_settings  # noqa: E402
+from pricewatch.config import Config
+from pricewatch.crawl import crawl_settings
 
 
 def _reactor() -> Any:

@@ -36,6 +36,7 @@ from pricewatch.crawl import (
     CrawlReport,
     _close_unfinished,
     _reports,
+    crawl_start,
     new_log_file,
 )
 from pricewatch.store import Store
@@ -168,11 +169,7 @@ class CrawlWorker:
         cancel: threading.Event | None = None,
     ) -> list[CrawlReport]:
         """Crawl the shops in the worker and report, like `pricewatch.crawl.run_crawl`."""
-        if not shops:
-            raise CrawlError("no shops to crawl (every shop in the config is disabled?)")
-        limit = time_limit if time_limit is not None else config.crawl.time_limit
-        with Store(config.db_path) as store:
-            last_id = store.db.execute("SELECT coalesce(max(id), 0) FROM crawls").fetchone()[0]
+        limit, last_id = crawl_start(config, shops, time_limit)
         with self._lock:
             process = self._ensure_process()
             self._next_id += 1
