@@ -34,7 +34,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pricewatch.history import _history_query, current_offers, history_summary, price_history
+from pricewatch.history import (
+    _variant_history_queries,
+    current_offers,
+    history_summary,
+    price_history,
+)
 from pricewatch.store import Store
 from pricewatch.web.queries import CHEAPEST_NOW
 
@@ -279,9 +284,12 @@ def main() -> None:
             def history() -> object:
                 return price_history(store, *pick())
 
-            def history_sql() -> object:  # the same query, rows not turned into objects
-                sql, params = _history_query(*pick(), None, None)
-                return store.db.execute(sql, params).fetchall()
+            def history_sql() -> object:  # the same queries, rows not turned into objects
+                variants, sql, _ = _variant_history_queries(*pick(), None, None)
+                return [
+                    store.db.execute(sql, [currency, variant_id]).fetchall()
+                    for variant_id, *_, currency in store.db.execute(*variants).fetchall()
+                ]
 
             def summary() -> object:
                 return history_summary(store, *pick())

@@ -193,7 +193,9 @@ def test_history_and_cheapest_now_queries_use_indexes(known: Path) -> None:
         assert not _SCAN_HISTORY.search(plan), plan
         assert "SCAN v" not in plan, plan  # variants found by style code, not scanned
     for plan in on_history:
-        assert re.search(r"SEARCH h USING (COVERING )?INDEX idx_history_variant_covering", plan)
+        assert re.search(
+            r"SEARCH (h|history) USING (COVERING )?INDEX idx_history_variant_covering", plan
+        )
     assert any("SEARCH c USING INDEX idx_crawls_shop_id_id (shop_id=?)" in p for p in plans)
 
 
@@ -213,3 +215,56 @@ def test_crawl_changes_use_indexes_and_find_each_change(known: Path) -> None:
     assert changes[0].new.stock == Stock.SOLD_OUT
     for plan in plans:
         assert not _SCAN_HISTORY.search(plan), plan
+
+
+# -- price_history against the plain join -----------------------------------------------------
+
+_PLAIN_JOIN = """
+SELECT h.first_seen, coalesce(h.last_seen, h.first_seen), s.name, v.style_code, v.size_label,
+       v.size_us, h.price_minor, h.compare_at_minor, h.currency, h.stock
+FROM history h JOIN variants v ON v.id = h.variant_id JOIN shops s ON s.id = v.shop_id
+WHERE v.style_code = ? AND (? IS NULL OR v.size_us = ?) AND (? IS NULL OR s.name = ?)
+  AND coalesce(h.last_seen, h.first_seen) >= ?
+ORDER BY h.first_seen, s.name, v.size_us, v.id, h.id
+"""
+
+
+@pytest.mark.parametrize(
+    ("size_us", "shop", "since"),
+    [(None, None, None), (10.0, None, None), (None, "Kith", None), (10.0, None, "2026-11-05")],
+)
+def test_history_is_the_plain_join_in_time_order(
+    known: Path,
+    tmp_path: Path,
+    size_us: float | None,
+    shop: str | None,
+    since: str | None,
+) -> None:
+    """Read per variant and merged, the rows are exactly those of one join ordered by time,
+    shop, size; a row kept in a currency the shop no longer uses keeps that currency."""
+    path = tmp_path / "copy.db"
+    path.write_bytes(known.read_bytes())
+    with Store(path, create=False) as store:
+        store.db.execute(  # as if Kith had priced in yen (no minor unit) when it was written
+            "UPDATE history SET currency = 'JPY' WHERE id = (SELECT min(h.id) FROM history h "
+            "JOIN variants v ON v.id = h.variant_id JOIN shops s ON s.id = v.shop_id "
+            "WHERE s.name = 'Kith' AND v.style_code = 'M2002RDA' AND v.size_us = 10)"
+        )
+        store.db.conn.commit()
+        rows = price_history(store, "M2002RDA", size_us, shop, since)
+        plain = store.db.execute(
+            _PLAIN_JOIN, ["M2002RDA", size_us, size_us, shop, shop, since or ""]
+        ).fetchall()
+    assert len(rows) == len(plain) > 1
+    expected = [
+        (first, last, shop_, code, label, us, Decimal(price).scaleb(-exp), stock)
+        for first, last, shop_, code, label, us, price, _, currency, stock in plain
+        for exp in [0 if currency == "JPY" else 2]
+    ]
+    got = [
+        (r.first_seen, r.last_seen, r.shop, r.style_code, r.size_label, r.size_us, r.price, r.stock)
+        for r in rows
+    ]
+    assert got == expected
+    assert [r.currency for r in rows] == [row[8] for row in plain]
+    assert since or "JPY" in {r.currency for r in rows}
