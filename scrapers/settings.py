@@ -3,6 +3,8 @@
 `pricewatch.crawl.scrapy_settings` overlays the `[crawl]` section of the config on these.
 """
 
+from scrapy.settings import default_settings as _scrapy
+
 from pricewatch.config import CRAWL_DEFAULTS as _defaults  # lower case: not a setting
 from pricewatch.config import DEFAULT_DB, DEFAULT_USER_AGENT
 
@@ -12,6 +14,7 @@ from pricewatch.config import DEFAULT_DB, DEFAULT_USER_AGENT
 BOT_NAME = "pricewatch"
 SPIDER_MODULES = ["scrapers.spiders"]
 NEWSPIDER_MODULE = "scrapers.spiders"
+SPIDER_LOADER_CLASS = "scrapers.loader.PlatformSpiderLoader"  # imports one platform's spider
 
 # Polite by default: robots.txt, one request at a time per shop, AutoThrottle on top of a delay.
 ROBOTSTXT_OBEY = _defaults.obey_robots
@@ -29,6 +32,20 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote control runs code sent to a local HTTP port: never on in a crawler.
 REMOTE_CONTROL_ENABLED = False
+# Off above, and not even imported: Scrapy imports every component it lists before asking
+# whether it is on, and these imports (aiohttp's web server for the remote control, tldextract
+# and requests for cookies) were a sixth of a crawl process's start-up. Setting
+# COOKIES_ENABLED alone no longer turns cookies on: put the middleware back in the list too.
+_not_loaded = {  # lower case: not a setting
+    "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.memdebug.MemoryDebugger",
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+}
+EXTENSIONS_BASE = {k: v for k, v in _scrapy.EXTENSIONS_BASE.items() if k not in _not_loaded}
+DOWNLOADER_MIDDLEWARES_BASE = {
+    k: v for k, v in _scrapy.DOWNLOADER_MIDDLEWARES_BASE.items() if k not in _not_loaded
+}
 
 # Retries with exponential back-off that honour Retry-After (429, 503) replace Scrapy's own.
 RETRY_ENABLED = True

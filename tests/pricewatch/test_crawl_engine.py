@@ -288,3 +288,29 @@ def test_the_crawl_child_never_imports_numpy() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "True"]
+
+
+def test_a_shopify_crawl_loads_only_what_it_uses(config: Config) -> None:
+    """Scrapy imports every component it lists, on or off: the remote control (aiohttp), the
+    cookie middleware (tldextract, requests) and the other platforms' spiders stay out of the
+    list, and out of a crawl process (a sixth of its start-up)."""
+    probe = (
+        "import sys\n"
+        "import pricewatch.lean  # as pricewatch.crawl_child does\n"
+        "from pricewatch.crawl import main\n"
+        "main([*sys.argv[1:], '--log-level', 'ERROR'])\n"
+        "heavy = ('aiohttp', 'tldextract', 'requests', 'numpy', 'scrapers.spiders.html',"
+        " 'scrapers.spiders.jsonld', 'scrapers.spiders.sfcc', 'scrapy.extensions.telnet')\n"
+        "print(sorted(m for m in heavy if sys.modules.get(m)), 'scrapers.spiders.shopify' in"
+        " sys.modules)\n"
+    )
+    shop = config.shops[0]
+    child = subprocess.run(
+        [sys.executable, "-c", probe, shop.name],
+        input=config.to_json(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert child.stdout.split() == ["[]", "True"], child.stderr
+    assert rows(config.db_path, "SELECT status FROM crawls") == [("ok",)]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from scrapy.exceptions import CloseSpider
 from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlResponse
+from scrapy.settings import Settings
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
@@ -22,9 +23,9 @@ from pricewatch.models import Stock
 from pricewatch.replica import HtmlShop, JsonLdShop
 from pricewatch.replica.base import WALLS
 from scrapers.items import ProductItem
+from scrapers.loader import PlatformSpiderLoader
 from scrapers.parsing.jsonld import Offer
 from scrapers.pipelines import ALL_SIZES, validate
-from scrapers.spiders import SPIDERS
 from scrapers.spiders.html import HtmlSpider
 from scrapers.spiders.jsonld import JsonLdSpider
 from scrapers.spiders.pages import ProductPageSpider, listing_items
@@ -45,7 +46,9 @@ NB = ShopConfig(
 
 
 def make_spider(shop: ShopConfig = NB) -> ProductPageSpider:
-    cls = SPIDERS[shop.platform]
+    cls = PlatformSpiderLoader(Settings({"SPIDER_MODULES": ["scrapers.spiders"]})).load(
+        shop.platform
+    )
     crawler = get_crawler(cls, {"PRICEWATCH_CONFIG": Config(shops=(shop,))})
     spider = cls.from_crawler(crawler, shop=shop.name)
     crawler.spider = spider
@@ -79,8 +82,12 @@ def nb_shop() -> Iterator[JsonLdShop]:
         yield shop
 
 
-def test_platforms_are_registered() -> None:
-    assert SPIDERS["jsonld"] is JsonLdSpider and SPIDERS["html"] is HtmlSpider
+def test_platforms_are_found_by_name_each_in_its_own_module() -> None:
+    loader = PlatformSpiderLoader(Settings({"SPIDER_MODULES": ["scrapers.spiders"]}))
+    assert loader.load("jsonld") is JsonLdSpider and loader.load("html") is HtmlSpider
+    assert sorted(loader.list()) == ["html", "jsonld", "sfcc", "shopify"]
+    with pytest.raises(KeyError, match="Spider not found: magento"):
+        loader.load("magento")
 
 
 # ---------------------------------------------------------------------------- product pages
