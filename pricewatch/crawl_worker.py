@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pricewatch.config import Config
-from pricewatch.crawl import crawl_settings
+from pricewatch.crawl import crawl_settings, skip_unlogged_records
 
 
 def _reactor() -> Any:
@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
     install_reactor(settings["TWISTED_REACTOR"])
     configure_logging(settings)
+    skip_unlogged_records(settings)
     reactor = _reactor()
     worker = Worker(config, settings, channel)
     reader = threading.Thread(target=_read_requests, args=(worker, sys.stdin), daemon=True)
