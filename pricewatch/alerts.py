@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-import sqlite_utils
-
 from pricewatch.changes import Event, EventKind
 from pricewatch.config import AlertsConfig
+from pricewatch.lean import sqlite_utils
 from pricewatch.models import Stock, utc_now
 from pricewatch.prices import from_minor, to_minor
 from pricewatch.subscriptions import (

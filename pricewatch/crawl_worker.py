@@ -7,10 +7,9 @@ through the usual pipeline. It talks JSON lines: the config first, then requests
 (``{"id": 7, "shops": ["Kith"]}``, ``{"cancel": 7}``, ``{"exit": true}``), and on its own
 channel (the original stdout; Python's stdout goes to stderr, so nothing a library prints can
 garble it) one ``{"id": 7, "done": true, "rss_mb": 84.1}`` per finished request. Stdin closed
-(the parent gone) stops it. `pricewatch.lean` comes first: no numpy or pandas here.
+(the parent gone) stops it.
 """
 
-import pricewatch.lean  # noqa: F401, I001  (first, on purpose: see its docstring)
 import argparse
 import json
 import os

@@ -27,9 +27,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import sqlite_utils
-
 from pricewatch.changes import VariantView, is_outlier
+from pricewatch.lean import sqlite_utils
 from pricewatch.models import CrawlStatus, Listing, Stock, VariantState, utc_now
 from pricewatch.prices import from_minor, to_minor
 

@@ -278,10 +278,15 @@ def test_many_shops_in_one_crawl_child_write_while_the_reactor_turns(db_path: Pa
     assert crawls == [(name, "ok", expected) for name in sorted(shops)]
 
 
-def test_the_crawl_child_never_imports_numpy() -> None:
-    """sqlite-utils would import numpy (60 ms, 12 MB per crawl) only to map its types."""
+@pytest.mark.parametrize(
+    "modules",
+    ["pricewatch.crawl_child, scrapers.pipelines, scrapers.spiders.shopify", "pricewatch.cli"],
+)
+def test_crawls_and_the_cli_never_import_numpy(modules: str) -> None:
+    """sqlite-utils would import numpy (60 ms, 12 MB a process) only to map its types; a chart
+    imports it when it is drawn."""
     probe = (
-        "import sys, pricewatch.crawl_child, scrapers.pipelines, scrapers.spiders.shopify; "
+        f"import sys, {modules}; "
         "print(sys.modules.get('numpy') is not None, 'sqlite_utils' in sys.modules)"
     )
     out = subprocess.run(
@@ -296,7 +301,6 @@ def test_a_shopify_crawl_loads_only_what_it_uses(config: Config) -> None:
     list, and out of a crawl process (a sixth of its start-up)."""
     probe = (
         "import sys\n"
-        "import pricewatch.lean  # as pricewatch.crawl_child does\n"
         "from pricewatch.crawl import main\n"
         "main([*sys.argv[1:], '--log-level', 'ERROR'])\n"
         "heavy = ('aiohttp', 'tldextract', 'requests', 'numpy', 'scrapers.spiders.html',"
