@@ -16,6 +16,11 @@ first crawl). Every mode writes the same kind of database.
 - floor: per check, a process of its own that fetches the shop's products.json with urllib,
   `json.loads` it and diffs it against the last state in a dict (start-up included).
 
+Then, --rounds times, every shop at once, start-up paid once: `pricewatch crawl` as a user runs
+it (the command's process and its crawl process), the floor's checks of every shop in one
+process, and Scrapy doing only the floor's work in one process (stock settings, a spider per
+shop, no pipeline): the least any Scrapy crawl of these shops costs.
+
 CPU is that of the processes doing the crawl (`getrusage(RUSAGE_CHILDREN)`, the worker's from
 /proc); memory the worker's RSS after its crawls and the largest child's peak. Run from the
 repository root.
@@ -24,6 +29,7 @@ repository root.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -67,6 +73,45 @@ json.dump(state, open(path, "w"))
 print(changes)
 """
 
+
+# Scrapy doing the floor's work and nothing else (stock settings, no pipeline), every shop in
+# one process: the least a Scrapy crawl of these shops costs, whatever it stores.
+BARE_SCRAPY = r"""
+import json, os, sys
+import scrapy
+from scrapy.crawler import CrawlerProcess
+
+class Floor(scrapy.Spider):
+    name = "floor"
+
+    def __init__(self, url, path, **kwargs):
+        super().__init__(**kwargs)
+        self.url, self.path = url, path
+        self.state = json.load(open(path)) if os.path.exists(path) else {}
+        self.changes = 0
+
+    async def start(self):
+        yield scrapy.Request(f"{self.url}/products.json?limit=250&page=1", cb_kwargs={"page": 1})
+
+    def parse(self, response, page):
+        products = json.loads(response.body)["products"]
+        if not products:
+            json.dump(self.state, open(self.path, "w"))
+            return
+        for product in products:
+            for variant in product["variants"]:
+                now = [variant["price"], variant["available"]]
+                key = str(variant["id"])
+                self.changes += self.state.get(key) != now
+                self.state[key] = now
+        url = f"{self.url}/products.json?limit=250&page={page + 1}"
+        yield scrapy.Request(url, cb_kwargs={"page": page + 1})
+
+process = CrawlerProcess({"LOG_LEVEL": "WARNING"})
+for url, path in json.loads(sys.argv[1]):
+    process.crawl(Floor, url=url, path=path)
+process.start()
+"""
 
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -146,14 +191,30 @@ def main() -> None:
                         f"round {round_number + 1} {mode:<6} {cpu / len(names):.3f} CPU s/crawl,"
                         f" wall {wall:.1f} s"
                     )
-            # `pricewatch crawl` of every shop: one child process for all, next to a floor that
-            # checks every shop in one process of its own (start-up paid once by both)
-            whole: dict[str, list[float]] = {"crawl": [], "floor": []}
+            # `pricewatch crawl` of every shop as a user runs it (the command's process and
+            # its crawl process), next to a floor that checks every shop in one process of its
+            # own, and Scrapy doing only the floor's work (start-up paid once by all three)
+            whole: dict[str, list[float]] = {"crawl": [], "floor": [], "scrapy": []}
             floor_all = FLOOR.replace("url, path = sys.argv[1], sys.argv[2]", "")
+            toml = Path(tmp) / "pricewatch.toml"
+            toml.write_text(
+                "[crawl]\ndownload_delay = 0.0\nautothrottle = false\n\n"
+                + "".join(
+                    f'[[shops]]\nname = "{name}"\nplatform = "shopify"\nurl = "{shop.url}"\n'
+                    'currency = "USD"\n\n'
+                    for name, shop in names.items()
+                )
+            )
+            command = [
+                str(Path(sys.executable).with_name("pricewatch")),
+                *("crawl", "--config", str(toml), "--db", str(Path(tmp) / "cli.db")),
+            ]
+            scrapy_shops = json.dumps(
+                [[shop.url, str(Path(tmp) / f"scrapy-{n}.json")] for n, shop in enumerate(shops)]
+            )
             for _ in range(args.rounds):
                 before = children_cpu()[0]
-                reports = run_crawl(config["child"], config["child"].shops)
-                assert all(r.ok for r in reports)
+                subprocess.run(command, check=True, capture_output=True)
                 whole["crawl"].append(children_cpu()[0] - before)
                 before = children_cpu()[0]
                 loop = "\n".join(
@@ -166,6 +227,13 @@ def main() -> None:
                 )
                 subprocess.run([sys.executable, "-c", loop], check=True, capture_output=True)
                 whole["floor"].append(children_cpu()[0] - before)
+                before = children_cpu()[0]
+                subprocess.run(
+                    [sys.executable, "-c", BARE_SCRAPY, scrapy_shops],
+                    check=True,
+                    capture_output=True,
+                )
+                whole["scrapy"].append(children_cpu()[0] - before)
         finally:
             worker.close()
             for shop in shops:
@@ -187,12 +255,13 @@ def main() -> None:
             "  per 1,000 variant checks: "
             + ", ".join(f"{m} {v:.3f} s" for m, v in per_1000.items())
         )
-    crawl_all = statistics.median(whole["crawl"][1:] or whole["crawl"])
-    floor_all_cpu = statistics.median(whole["floor"][1:] or whole["floor"])
+    cli, floor_one, bare = (statistics.median(whole[m][1:] or whole[m]) for m in whole)
     print(
-        f"one `pricewatch crawl` of all {args.shops} shops (one child, unchanged): "
-        f"{crawl_all:.2f} CPU s vs a one-process floor {floor_all_cpu:.2f} s: "
-        f"{crawl_all / floor_all_cpu:.1f}x"
+        f"one `pricewatch crawl` of all {args.shops} shops, unchanged (the command and its crawl"
+        f" process): {cli:.2f} CPU s\n"
+        f"  a one-process floor: {floor_one:.2f} s: {cli / floor_one:.1f}x\n"
+        f"  Scrapy doing only the floor's work, one process: {bare:.2f} s "
+        f"({bare / floor_one:.1f}x the floor; pricewatch {cli / bare:.1f}x it)"
     )
     print(
         f"peak RSS: the worker {worker.peak_rss_mb:.0f} MiB ({worker.started} process(es) "
