@@ -8,11 +8,9 @@ variant missing from the feed never turns into "sold out" here.
 from __future__ import annotations
 
 import difflib
-import gc
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +19,7 @@ from typing import Any
 
 from pricewatch.models import Stock
 from pricewatch.prices import from_minor
-from pricewatch.store import Store, money
+from pricewatch.store import Store, gc_paused, money
 
 
 class UnknownStyleError(LookupError):
@@ -287,7 +285,7 @@ def price_history(
     since_ts = parse_since(since) if since else None
     variants, history_sql, since_params = _variant_history_queries(code, size_us, shop, since_ts)
     rows: list[HistoryRow] = []
-    with _collector_paused():
+    with gc_paused():
         _read_history(store, code, variants, history_sql, since_params, rows)
     # Each variant's rows came in time order off its covering index, the variants in the
     # order ties are shown (shop, size): a stable sort by time only merges those runs.
@@ -322,21 +320,6 @@ def _read_history(
                 history_sql, [usual, variant_id, *since_params]
             ).fetchall()  # in one call: 5% quicker than stepping the cursor row by row
         ]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Thousands of new rows, none in a reference cycle: without a pause the cyclic collector
-    runs every 700 of them, and each run may cascade into a full collection of the process
-    (the p95 of a 4,000-row history: 5.8 ms -> 4.9). One collection follows instead."""
-    if not gc.isenabled():  # paused already (another caller, or the application)
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 _FIRST_SEEN = attrgetter("first_seen")

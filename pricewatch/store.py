@@ -623,7 +623,7 @@ class Store:
         with an outlier price (held until the next crawl confirms it, `is_outlier`), and
         every variant of ``failed_products``. With ``blind`` (a product failed without an id)
         no variant is proven absent."""
-        with _gc_paused():
+        with gc_paused():
             return self._apply_listings(
                 crawl_id, listings, set(untrusted), set(failed_products), blind, outlier_factor
             )
@@ -931,11 +931,11 @@ class Store:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a crawl is applied. It builds tens of thousands of
-    tuples that all live until the commit, so the collector would run again and again over
-    every live object, finding nothing (tuples of strings and numbers make no cycles): that
-    was a third of a shop's first crawl (README, Performance). It runs again afterwards."""
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while thousands of objects that make no cycles are built
+    (a crawl applied, a colorway's history read): the collector would run again and again over
+    every live object, finding nothing. That was a third of a shop's first crawl, and the p95
+    of a 4,000-row history 5.8 ms -> 4.9 (README, Performance). It runs again afterwards."""
     if not gc.isenabled():
         yield
         return
