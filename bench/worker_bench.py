@@ -3,6 +3,7 @@ process per crawl (``[crawl] isolate = true``), and a floor, side by side in one
 
     python bench/worker_bench.py [--shops 10] [--rounds 6] [--products 1]
     python bench/worker_bench.py --products 250      # 10 shops x 250 products x 10 sizes
+    python bench/worker_bench.py --rounds 2 --memory-products 1000   # mostly the memory part
 
 --shops replica Shopify shops on 127.0.0.1 (--products products each, 10 sizes, a distinct style
 code for every product of every shop), each crawled once per round, as a scheduler with every
@@ -20,6 +21,9 @@ Then, --rounds times, every shop at once, start-up paid once: `pricewatch crawl`
 it (the command's process and its crawl process), the floor's checks of every shop in one
 process, and Scrapy doing only the floor's work in one process (stock settings, a spider per
 shop, no pipeline): the least any Scrapy crawl of these shops costs.
+
+Last, peak memory of one crawl of a shop of --memory-products products (1,000), each process
+measured on its own: the crawl child, the floor, and that Scrapy floor.
 
 CPU is that of the processes doing the crawl (`getrusage(RUSAGE_CHILDREN)`, the worker's from
 /proc); memory the worker's RSS after its crawls and the largest child's peak. Run from the
@@ -138,6 +142,9 @@ def main() -> None:
     parser.add_argument("--shops", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--products", type=int, default=1, help="per shop, distinct codes")
+    parser.add_argument(
+        "--memory-products", type=int, default=1000, help="the memory part's shop; 0 skips it"
+    )
     args = parser.parse_args()
     shops = [
         ReplicaShop(
@@ -267,6 +274,66 @@ def main() -> None:
         f"peak RSS: the worker {worker.peak_rss_mb:.0f} MiB ({worker.started} process(es) "
         f"started); the largest child {peak:.0f} MiB"
     )
+    if args.memory_products:
+        crawl_memory(args.memory_products)
+
+
+# Runs a command and prints the peak RSS (MiB) of its process tree: each measured process gets a
+# parent of its own, as getrusage's maxrss of children is the largest of all ever waited for.
+PEAK_RSS = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], input=sys.stdin.read(), text=True, check=True,"
+    " capture_output=True)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+)
+
+
+def peak_rss(command: list[str], stdin: str = "") -> float:
+    run = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, *command],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    return float(run.stdout)
+
+
+def crawl_memory(products: int, rounds: int = 3) -> None:
+    """Peak memory of one crawl of one shop of `products` products, as a process of its own:
+    the crawl child `pricewatch crawl` starts, the floor, and Scrapy doing only the floor's
+    work; each run `rounds` times, interleaved, the largest peak of each kept."""
+    shop = ReplicaShop(
+        products=[
+            make_product(style_code(j), f"New Balance 2002R {style_code(j)}", "144.99", SIZES)
+            for j in range(products)
+        ]
+    )
+    shop.start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            config = make_config(Path(tmp) / "memory.db", {"Shop": shop}, download_delay=0.0)
+            commands = {
+                "crawl child": (
+                    [sys.executable, "-m", "pricewatch.crawl_child", "--log-level=WARNING", "Shop"],
+                    config.to_json(),
+                ),
+                "floor": ([sys.executable, "-c", FLOOR, shop.url, f"{tmp}/floor.json"], ""),
+                "Scrapy, floor's work": (
+                    [sys.executable, "-c", BARE_SCRAPY, json.dumps([[shop.url, f"{tmp}/s.json"]])],
+                    "",
+                ),
+            }
+            peaks: dict[str, float] = dict.fromkeys(commands, 0.0)
+            for _ in range(rounds):
+                for name, (command, stdin) in commands.items():
+                    peaks[name] = max(peaks[name], peak_rss(command, stdin))
+    finally:
+        shop.stop()
+    floor = peaks["floor"]
+    print(f"\npeak RSS of one crawl of a shop of {products:,} products x {len(SIZES)} sizes:")
+    for name, mib in peaks.items():
+        print(f"  {name:<22}: {mib:5.0f} MiB ({mib / floor:.1f}x the floor)")
 
 
 if __name__ == "__main__":
