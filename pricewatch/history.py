@@ -174,16 +174,7 @@ def current_offers(
     shop: str | None = None,
 ) -> list[Offer]:
     """Every variant's current state, cheapest first (in stock before unknown and sold out)."""
-    sql, params = _CURRENT, list[Any]()
-    if style_code:
-        sql += " AND v.style_code = ?"
-        params.append(style_code)
-    if size_us is not None:
-        sql += " AND v.size_us = ?"
-        params.append(size_us)
-    if shop:
-        sql += " AND s.name = ? COLLATE NOCASE"
-        params.append(shop)
+    sql, params = _variant_filter(_CURRENT + " AND", style_code, size_us, shop)
     offers = [_offer(row) for row in store.db.execute(sql, params)]
     rank = {Stock.IN_STOCK: 0, Stock.UNKNOWN: 1, Stock.SOLD_OUT: 2}
     return sorted(
@@ -249,18 +240,29 @@ def _history_row(row: Sequence[Any]) -> HistoryRow:
     )
 
 
+def _variant_filter(
+    sql: str, style_code: str | None, size_us: float | None, shop: str | None
+) -> tuple[str, list[Any]]:
+    """`sql` (ending in WHERE or AND) narrowed to a style code, size and shop, each optional:
+    variants as ``v``, shops as ``s``."""
+    terms, params = ["1"], list[Any]()  # "1": true, so WHERE or AND always has a term
+    for term, value in (
+        ("v.style_code = ?", style_code or None),
+        ("v.size_us = ?", size_us),
+        ("s.name = ? COLLATE NOCASE", shop or None),
+    ):
+        if value is not None:
+            terms.append(term)
+            params.append(value)
+    return f"{sql} {' AND '.join(terms)}", params
+
+
 def _history_where(
     code: str, size_us: float | None, shop: str | None, since: str | None
 ) -> tuple[str, list[Any]]:
     # style code (+ size) first: the planner walks idx_variants_style_code_size_us, then
     # idx_history_variant_covering per variant, never the whole history table
-    sql, params = " WHERE v.style_code = ?", list[Any]([code])
-    if size_us is not None:
-        sql += " AND v.size_us = ?"
-        params.append(size_us)
-    if shop:
-        sql += " AND s.name = ? COLLATE NOCASE"
-        params.append(shop)
+    sql, params = _variant_filter(" WHERE", code, size_us, shop)
     if since:
         sql += " AND coalesce(h.last_seen, h.first_seen) >= ?"
         params.append(since)
@@ -344,17 +346,13 @@ def _variant_history_queries(
     """The colorway's variants (in the order ties in time are shown: shop, size, variant) and the
     query of one variant's history, whose parameters are the variant's currency and id, then
     the rest given."""
-    sql = (
+    sql, params = _variant_filter(
         "SELECT v.id, s.name, v.size_label, v.size_us, v.currency FROM variants v"
-        " JOIN shops s ON s.id = v.shop_id WHERE v.style_code = ?"
+        " JOIN shops s ON s.id = v.shop_id WHERE",
+        code,
+        size_us,
+        shop,
     )
-    params: list[Any] = [code]
-    if size_us is not None:
-        sql += " AND v.size_us = ?"
-        params.append(size_us)
-    if shop:
-        sql += " AND s.name = ? COLLATE NOCASE"
-        params.append(shop)
     sql += " ORDER BY s.name, v.size_us, v.id"
     # A row's currency is its variant's but for a shop that changed currency: read as NULL
     # when it is the usual one, as 4,000 copies of "USD" cost more than the rest of a row.
