@@ -19,8 +19,9 @@ first crawl). Every mode writes the same kind of database.
 
 Then, --rounds times, every shop at once, start-up paid once: `pricewatch crawl` as a user runs
 it (the command's process and its crawl process), the floor's checks of every shop in one
-process, and Scrapy doing only the floor's work in one process (stock settings, a spider per
-shop, no pipeline): the least any Scrapy crawl of these shops costs.
+process, and Scrapy doing only the floor's work in one process (a spider per shop, no pipeline;
+with stock settings, and trimmed as pricewatch runs Scrapy): the least any Scrapy crawl of these
+shops costs.
 
 Last, peak memory of one crawl of a shop of --memory-products products (1,000), each process
 measured on its own: the crawl child, the floor, and that Scrapy floor.
@@ -50,6 +51,7 @@ from pricewatch.crawl import run_crawl
 from pricewatch.replica import ReplicaShop
 from pricewatch.replica.catalog import make_product
 from pricewatch.worker import CrawlWorker
+from scrapers import settings as pricewatch_settings
 from tests.support import make_config
 
 SIZES = ["7", "7.5", "8", "8.5", "9", "9.5", "10", "10.5", "11", "12"]
@@ -78,10 +80,12 @@ print(changes)
 """
 
 
-# Scrapy doing the floor's work and nothing else (stock settings, no pipeline), every shop in
-# one process: the least a Scrapy crawl of these shops costs, whatever it stores.
+# Scrapy doing the floor's work and nothing else (no pipeline), every shop in one process: the
+# least a Scrapy crawl of these shops costs, whatever it stores. argv: the shops, then the
+# settings as JSON (stock: only LOG_LEVEL; trimmed: Scrapy's base lists as pricewatch cuts them,
+# and no DEBUG record built, as pricewatch's crawl processes run).
 BARE_SCRAPY = r"""
-import json, os, sys
+import json, logging, os, sys
 import scrapy
 from scrapy.crawler import CrawlerProcess
 
@@ -111,11 +115,21 @@ class Floor(scrapy.Spider):
         url = f"{self.url}/products.json?limit=250&page={page + 1}"
         yield scrapy.Request(url, cb_kwargs={"page": page + 1})
 
-process = CrawlerProcess({"LOG_LEVEL": "WARNING"})
+process = CrawlerProcess(json.loads(sys.argv[2]))
+logging.getLogger("scrapy").setLevel("WARNING")
 for url, path in json.loads(sys.argv[1]):
     process.crawl(Floor, url=url, path=path)
 process.start()
 """
+
+STOCK = json.dumps({"LOG_LEVEL": "WARNING"})
+TRIMMED = json.dumps(
+    {
+        "LOG_LEVEL": "WARNING",
+        "EXTENSIONS_BASE": pricewatch_settings.EXTENSIONS_BASE,
+        "DOWNLOADER_MIDDLEWARES_BASE": pricewatch_settings.DOWNLOADER_MIDDLEWARES_BASE,
+    }
+)
 
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -201,7 +215,7 @@ def main() -> None:
             # `pricewatch crawl` of every shop as a user runs it (the command's process and
             # its crawl process), next to a floor that checks every shop in one process of its
             # own, and Scrapy doing only the floor's work (start-up paid once by all three)
-            whole: dict[str, list[float]] = {"crawl": [], "floor": [], "scrapy": []}
+            whole: dict[str, list[float]] = {"crawl": [], "floor": [], "stock": [], "trimmed": []}
             floor_all = FLOOR.replace("url, path = sys.argv[1], sys.argv[2]", "")
             toml = Path(tmp) / "pricewatch.toml"
             toml.write_text(
@@ -234,13 +248,14 @@ def main() -> None:
                 )
                 subprocess.run([sys.executable, "-c", loop], check=True, capture_output=True)
                 whole["floor"].append(children_cpu()[0] - before)
-                before = children_cpu()[0]
-                subprocess.run(
-                    [sys.executable, "-c", BARE_SCRAPY, scrapy_shops],
-                    check=True,
-                    capture_output=True,
-                )
-                whole["scrapy"].append(children_cpu()[0] - before)
+                for kind, settings in (("stock", STOCK), ("trimmed", TRIMMED)):
+                    before = children_cpu()[0]
+                    subprocess.run(
+                        [sys.executable, "-c", BARE_SCRAPY, scrapy_shops, settings],
+                        check=True,
+                        capture_output=True,
+                    )
+                    whole[kind].append(children_cpu()[0] - before)
         finally:
             worker.close()
             for shop in shops:
@@ -262,13 +277,15 @@ def main() -> None:
             "  per 1,000 variant checks: "
             + ", ".join(f"{m} {v:.3f} s" for m, v in per_1000.items())
         )
-    cli, floor_one, bare = (statistics.median(whole[m][1:] or whole[m]) for m in whole)
+    cli, floor_one, stock, trimmed = (statistics.median(v[1:] or v) for v in whole.values())
     print(
         f"one `pricewatch crawl` of all {args.shops} shops, unchanged (the command and its crawl"
         f" process): {cli:.2f} CPU s\n"
         f"  a one-process floor: {floor_one:.2f} s: {cli / floor_one:.1f}x\n"
-        f"  Scrapy doing only the floor's work, one process: {bare:.2f} s "
-        f"({bare / floor_one:.1f}x the floor; pricewatch {cli / bare:.1f}x it)"
+        "  Scrapy doing only the floor's work, one process, stock settings:"
+        f" {stock:.2f} s ({stock / floor_one:.1f}x the floor)\n"
+        f"  the same, trimmed as pricewatch runs Scrapy: {trimmed:.2f} s"
+        f" ({trimmed / floor_one:.1f}x the floor; pricewatch {cli / trimmed:.1f}x it)"
     )
     print(
         f"peak RSS: the worker {worker.peak_rss_mb:.0f} MiB ({worker.started} process(es) "
@@ -313,14 +330,15 @@ def crawl_memory(products: int, rounds: int = 3) -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = make_config(Path(tmp) / "memory.db", {"Shop": shop}, download_delay=0.0)
+            scrapy_shop = json.dumps([[shop.url, f"{tmp}/scrapy.json"]])
             commands = {
                 "crawl child": (
                     [sys.executable, "-m", "pricewatch.crawl_child", "--log-level=WARNING", "Shop"],
                     config.to_json(),
                 ),
                 "floor": ([sys.executable, "-c", FLOOR, shop.url, f"{tmp}/floor.json"], ""),
-                "Scrapy, floor's work": (
-                    [sys.executable, "-c", BARE_SCRAPY, json.dumps([[shop.url, f"{tmp}/s.json"]])],
+                "Scrapy, floor's work": (  # trimmed: the lower of the two
+                    [sys.executable, "-c", BARE_SCRAPY, scrapy_shop, TRIMMED],
                     "",
                 ),
             }
