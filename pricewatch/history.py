@@ -223,8 +223,8 @@ _STOCKS = {stock.value: stock for stock in Stock}
 
 
 def _history_row(row: Sequence[Any]) -> HistoryRow:
-    # A colorway's history is thousands of rows: the stored values are trusted as written
-    # (integers, known stock words), so no per-row checks beyond what building them needs.
+    # A crawl's changes and the states they replaced (`price_history` builds its thousands of
+    # rows itself, more cheaply): the stored values are trusted as written.
     first, last, shop, code, label, size_us, price, compare, currency, stock = row
     return HistoryRow(
         first_seen=first,
@@ -234,7 +234,7 @@ def _history_row(row: Sequence[Any]) -> HistoryRow:
         size_label=label,
         size_us=size_us,
         price=from_minor(price, currency),
-        compare_at=from_minor(compare, currency) if compare is not None else None,
+        compare_at=money(compare, currency),
         currency=currency,
         stock=_STOCKS[stock],
     )
@@ -286,9 +286,8 @@ def price_history(
         shop = require_shop(store, shop)
     since_ts = parse_since(since) if since else None
     variants, history_sql, since_params = _variant_history_queries(code, size_us, shop, since_ts)
-    rows: list[HistoryRow] = []
     with gc_paused():
-        _read_history(store, code, variants, history_sql, since_params, rows)
+        rows = _read_history(store, code, variants, history_sql, since_params)
     # Each variant's rows came in time order off its covering index, the variants in the
     # order ties are shown (shop, size): a stable sort by time only merges those runs.
     rows.sort(key=_FIRST_SEEN)
@@ -301,8 +300,8 @@ def _read_history(
     variants: tuple[str, list[Any]],
     history_sql: str,
     since_params: list[Any],
-    rows: list[HistoryRow],
-) -> None:
+) -> list[HistoryRow]:
+    rows: list[HistoryRow] = []
     for variant_id, shop_name, label, size_us_, usual in store.db.execute(*variants):
         usual_amounts = _Amounts(usual)
         rows += [
@@ -322,6 +321,7 @@ def _read_history(
                 history_sql, [usual, variant_id, *since_params]
             ).fetchall()  # in one call: 5% quicker than stepping the cursor row by row
         ]
+    return rows
 
 
 _FIRST_SEEN = attrgetter("first_seen")
