@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pricewatch.replica import ReplicaShop
+from tests.support import shops_toml
 
 
 def rss_mib(pid: int) -> float:
@@ -64,11 +65,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             toml = '[schedule]\ndefault = "* * * * *"\nmin_interval = 60\njitter = 0\n'
             toml += f"[crawl]\ndownload_delay = 0\nisolate = {str(args.isolate).lower()}\n"
-            for i, shop in enumerate(shops):
-                toml += (
-                    f'[[shops]]\nname = "S{i}"\nplatform = "shopify"\nurl = "{shop.url}"\n'
-                    'currency = "USD"\n'
-                )
+            toml += shops_toml({f"S{i}": shop for i, shop in enumerate(shops)})
             config, db = Path(tmp) / "pw.toml", Path(tmp) / "m.db"
             config.write_text(toml)
             process = subprocess.Popen(

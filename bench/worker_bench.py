@@ -52,7 +52,7 @@ from pricewatch.replica import ReplicaShop
 from pricewatch.replica.catalog import make_product
 from pricewatch.worker import CrawlWorker
 from scrapers import settings as pricewatch_settings
-from tests.support import make_config
+from tests.support import make_config, shops_toml
 
 SIZES = ["7", "7.5", "8", "8.5", "9", "9.5", "10", "10.5", "11", "12"]
 # The floor: one check of one shop in a process of its own: load the last state, fetch every
@@ -215,46 +215,35 @@ def main() -> None:
             # `pricewatch crawl` of every shop as a user runs it (the command's process and
             # its crawl process), next to a floor that checks every shop in one process of its
             # own, and Scrapy doing only the floor's work (start-up paid once by all three)
-            whole: dict[str, list[float]] = {"crawl": [], "floor": [], "stock": [], "trimmed": []}
-            floor_all = FLOOR.replace("url, path = sys.argv[1], sys.argv[2]", "")
             toml = Path(tmp) / "pricewatch.toml"
             toml.write_text(
-                "[crawl]\ndownload_delay = 0.0\nautothrottle = false\n\n"
-                + "".join(
-                    f'[[shops]]\nname = "{name}"\nplatform = "shopify"\nurl = "{shop.url}"\n'
-                    'currency = "USD"\n\n'
-                    for name, shop in names.items()
-                )
+                "[crawl]\ndownload_delay = 0.0\nautothrottle = false\n" + shops_toml(names)
             )
-            command = [
-                str(Path(sys.executable).with_name("pricewatch")),
-                *("crawl", "--config", str(toml), "--db", str(Path(tmp) / "cli.db")),
-            ]
+            floor_all = FLOOR.replace("url, path = sys.argv[1], sys.argv[2]", "")
+            floor_loop = "\n".join(
+                ["import sys"]
+                + [
+                    f"url, path = {shop.url!r}, {str(Path(tmp) / f'all-{n}.json')!r}\n" + floor_all
+                    for n, shop in enumerate(shops)
+                ]
+            )
             scrapy_shops = json.dumps(
                 [[shop.url, str(Path(tmp) / f"scrapy-{n}.json")] for n, shop in enumerate(shops)]
             )
+            commands = {
+                "crawl": [
+                    str(Path(sys.executable).with_name("pricewatch")),
+                    *("crawl", "--config", str(toml), "--db", str(Path(tmp) / "cli.db")),
+                ],
+                "floor": [sys.executable, "-c", floor_loop],
+                "stock": [sys.executable, "-c", BARE_SCRAPY, scrapy_shops, STOCK],
+                "trimmed": [sys.executable, "-c", BARE_SCRAPY, scrapy_shops, TRIMMED],
+            }
+            whole: dict[str, list[float]] = {kind: [] for kind in commands}
             for _ in range(args.rounds):
-                before = children_cpu()[0]
-                subprocess.run(command, check=True, capture_output=True)
-                whole["crawl"].append(children_cpu()[0] - before)
-                before = children_cpu()[0]
-                loop = "\n".join(
-                    ["import sys"]
-                    + [
-                        f"url, path = {shop.url!r}, {str(Path(tmp) / f'all-{n}.json')!r}\n"
-                        + floor_all
-                        for n, shop in enumerate(shops)
-                    ]
-                )
-                subprocess.run([sys.executable, "-c", loop], check=True, capture_output=True)
-                whole["floor"].append(children_cpu()[0] - before)
-                for kind, settings in (("stock", STOCK), ("trimmed", TRIMMED)):
+                for kind, command in commands.items():
                     before = children_cpu()[0]
-                    subprocess.run(
-                        [sys.executable, "-c", BARE_SCRAPY, scrapy_shops, settings],
-                        check=True,
-                        capture_output=True,
-                    )
+                    subprocess.run(command, check=True, capture_output=True)
                     whole[kind].append(children_cpu()[0] - before)
         finally:
             worker.close()

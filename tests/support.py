@@ -59,6 +59,15 @@ FAST_CRAWL = CrawlConfig(
 )
 
 
+def shops_toml(shops: dict[str, ReplicaShop]) -> str:
+    """The ``[[shops]]`` tables of a config file for replica Shopify shops, by name."""
+    return "".join(
+        f'\n[[shops]]\nname = "{name}"\nplatform = "shopify"\nurl = "{shop.url}"\n'
+        'currency = "USD"\n'
+        for name, shop in shops.items()
+    )
+
+
 def make_config(db_path: Path, shops: dict[str, ReplicaShop], **crawl: Any) -> Config:
     return Config(
         shops=tuple(

@@ -16,16 +16,12 @@ from click.testing import CliRunner
 
 from pricewatch.cli import cli
 from pricewatch.replica import ReplicaShop
+from tests.support import shops_toml
 
 
 def write_config(path: Path, *shops: tuple[str, ReplicaShop]) -> Path:
     text = "[crawl]\ndownload_delay = 0\nautothrottle = false\ntimeout = 3\nretries = 0\n"
-    for name, shop in shops:
-        text += (
-            f'\n[[shops]]\nname = "{name}"\nplatform = "shopify"\nurl = "{shop.url}"\n'
-            'currency = "USD"\n'
-        )
-    path.write_text(text)
+    path.write_text(text + shops_toml(dict(shops)))
     return path
 
 
