@@ -73,10 +73,11 @@ class SfccSpider(PlatformSpider):
         self.page_ok()
         for master, style in colorways:
             yield self.variation_request(master, style, "D")
-        if len(colorways) and start + GRID_PAGE < self.shop.max_products:
-            yield self.grid_request(start + GRID_PAGE)
-        elif colorways and start + GRID_PAGE >= self.shop.max_products:
-            self.incomplete(f"stopped after {self.shop.max_products} tiles (max_products)")
+        if colorways:  # an empty page is the end of the category
+            if start + GRID_PAGE < self.shop.max_products:
+                yield self.grid_request(start + GRID_PAGE)
+            else:
+                self.incomplete(f"stopped after {self.shop.max_products} tiles (max_products)")
 
     def parse_variation(
         self, response: Response, master: str, style: str, width: str
